@@ -1,0 +1,147 @@
+//! One shard of one database: its table, lazy expiry and the write hook.
+
+use crate::entry::{Entry, Value};
+use crate::table::Table;
+use crate::KeyRef;
+
+/// What happened to keys in a shard since the server last looked (drained after each command).
+#[derive(Debug, Default)]
+pub struct ShardEvents {
+    /// Keys removed because their TTL had passed (lazily or actively).
+    pub expired: u64,
+    /// Writes performed (Redis's `dirty` counter).
+    pub dirty: u64,
+}
+
+/// A slice of a database's keyspace: the keys whose hash slot maps to it.
+#[derive(Default)]
+pub struct Shard {
+    table: Table,
+    /// Where the active expiry sweep continues.
+    pub(crate) sweep_pos: usize,
+    /// Counters the server folds into its statistics.
+    pub events: ShardEvents,
+}
+
+impl Shard {
+    /// The table, for whole-shard visits (SCAN, KEYS, RANDOMKEY).
+    pub fn table(&self) -> &Table {
+        &self.table
+    }
+
+    /// Number of keys, including ones whose TTL passed but were not yet removed.
+    pub fn len(&self) -> usize {
+        self.table.len()
+    }
+
+    /// True when the shard holds no key.
+    pub fn is_empty(&self) -> bool {
+        self.table.is_empty()
+    }
+
+    /// Number of keys with an expiry.
+    pub fn volatile_len(&self) -> usize {
+        self.table.volatile_len()
+    }
+
+    /// The live entry for `k`: a key whose TTL has passed at `now` is removed first (lazy
+    /// expiry) and reported absent.
+    #[inline]
+    pub fn get(&mut self, k: &KeyRef<'_>, now: u64) -> Option<&mut Entry> {
+        let pos = self.table.position(k.hash, k.key)?;
+        let expired = self.table.at(pos).is_some_and(|e| e.expire_ms().is_some_and(|t| t <= now));
+        if expired {
+            self.table.remove_pos(pos);
+            self.events.expired += 1;
+            self.events.dirty += 1;
+            return None;
+        }
+        self.table.at_mut(pos)
+    }
+
+    /// Like [`Shard::get`] without removing an expired key (for read paths that must not
+    /// write, such as a replica's view); an expired key is reported absent.
+    pub fn peek(&self, k: &KeyRef<'_>, now: u64) -> Option<&Entry> {
+        self.table.get(k.hash, k.key).filter(|e| !e.expire_ms().is_some_and(|t| t <= now))
+    }
+
+    /// Stores `value` under `k` with the given expiry, replacing any previous value.
+    pub fn set(&mut self, k: &KeyRef<'_>, value: Value<'_>, expire_ms: Option<u64>) {
+        let mut entry = Entry::new(k.key, value, expire_ms);
+        entry.set_lru(crate::clock::lru_clock());
+        self.table.insert(k.hash, entry);
+        self.events.dirty += 1;
+    }
+
+    /// Stores a ready entry (its key must be `k.key`), replacing any previous one.
+    pub fn put_entry(&mut self, k: &KeyRef<'_>, entry: Entry) -> Option<Entry> {
+        self.events.dirty += 1;
+        self.table.insert(k.hash, entry)
+    }
+
+    /// Removes `k`, returning its entry (even if its TTL had passed).
+    pub fn remove(&mut self, k: &KeyRef<'_>) -> Option<Entry> {
+        let e = self.table.remove(k.hash, k.key);
+        if e.is_some() {
+            self.events.dirty += 1;
+        }
+        e
+    }
+
+    /// Sets or clears `k`'s expiry; false when the key is absent.
+    pub fn set_expire(&mut self, k: &KeyRef<'_>, expire_ms: Option<u64>) -> bool {
+        let Some(e) = self.table.get_mut(k.hash, k.key) else { return false };
+        e.set_expire(expire_ms);
+        self.table.sync_volatile(k.hash, k.key);
+        self.events.dirty += 1;
+        true
+    }
+
+    /// Marks a write performed through a `get` borrow (the write epilogue's counting part).
+    #[inline]
+    pub fn touch_write(&mut self) {
+        self.events.dirty += 1;
+    }
+
+    /// Empties the shard, returning the old table for the caller to drop.
+    pub fn clear(&mut self) -> Table {
+        self.sweep_pos = 0;
+        self.events.dirty += self.table.len() as u64;
+        self.table.take()
+    }
+
+    /// Swaps contents with another shard (SWAPDB).
+    pub fn swap_contents(&mut self, other: &mut Shard) {
+        std::mem::swap(&mut self.table, &mut other.table);
+        std::mem::swap(&mut self.sweep_pos, &mut other.sweep_pos);
+    }
+
+    /// One bounded step of active expiry: visits up to `budget` slots, removing keys whose TTL
+    /// passed at `now`. Returns (volatile slots examined, keys removed).
+    pub fn expire_step(&mut self, now: u64, budget: usize) -> (usize, usize) {
+        let mut pos = self.sweep_pos;
+        let mut freed = Vec::new();
+        let r = self.table.sweep_volatile(
+            &mut pos,
+            budget,
+            |e| e.expire_ms().is_some_and(|t| t <= now),
+            |e| freed.push(e),
+        );
+        self.sweep_pos = pos;
+        self.events.expired += r.1 as u64;
+        self.events.dirty += r.1 as u64;
+        r
+    }
+
+    /// Samples up to `n` random entries' TTLs (ms from `now`) for the avg_ttl estimate.
+    pub fn sample_ttls(&self, n: usize, now: u64, mut f: impl FnMut(u64)) {
+        if self.table.volatile_len() == 0 {
+            return;
+        }
+        self.table.sample(n, |e| {
+            if let Some(t) = e.expire_ms() {
+                f(t.saturating_sub(now));
+            }
+        });
+    }
+}

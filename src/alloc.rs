@@ -1,0 +1,74 @@
+//! The global allocator: jemalloc, with every allocation's real size (its jemalloc size class)
+//! counted, so `used_memory` reports what is allocated rather than what was asked for.
+
+use std::alloc::{GlobalAlloc, Layout};
+
+use tikv_jemallocator::Jemalloc;
+
+/// jemalloc plus byte counting into [`larder_engine::memory`].
+pub struct CountingJemalloc;
+
+#[inline]
+fn usable(layout: &Layout) -> i64 {
+    let flags = if layout.align() > 16 { layout.align().trailing_zeros() as i32 } else { 0 };
+    // SAFETY: nallocx only computes a size class; size > 0 for every GlobalAlloc request.
+    let n = unsafe { tikv_jemalloc_sys::nallocx(layout.size().max(1), flags) };
+    n as i64
+}
+
+// SAFETY: every method forwards to jemalloc's GlobalAlloc implementation unchanged; the added
+// counting touches only a thread-local integer and never allocates.
+unsafe impl GlobalAlloc for CountingJemalloc {
+    #[inline]
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let p = Jemalloc.alloc(layout);
+        if !p.is_null() {
+            larder_engine::memory::record(usable(&layout));
+        }
+        p
+    }
+
+    #[inline]
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        let p = Jemalloc.alloc_zeroed(layout);
+        if !p.is_null() {
+            larder_engine::memory::record(usable(&layout));
+        }
+        p
+    }
+
+    #[inline]
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        larder_engine::memory::record(-usable(&layout));
+        Jemalloc.dealloc(ptr, layout)
+    }
+
+    #[inline]
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let p = Jemalloc.realloc(ptr, layout, new_size);
+        if !p.is_null() {
+            let new_layout = Layout::from_size_align_unchecked(new_size, layout.align());
+            larder_engine::memory::record(usable(&new_layout) - usable(&layout));
+        }
+        p
+    }
+}
+
+/// jemalloc's own statistics: (allocated, active, resident, mapped, retained) bytes.
+pub fn allocator_stats() -> (u64, u64, u64, u64, u64) {
+    use tikv_jemalloc_ctl::{epoch, stats};
+    let _ = epoch::advance();
+    (
+        stats::allocated::read().unwrap_or(0) as u64,
+        stats::active::read().unwrap_or(0) as u64,
+        stats::resident::read().unwrap_or(0) as u64,
+        stats::mapped::read().unwrap_or(0) as u64,
+        stats::retained::read().unwrap_or(0) as u64,
+    )
+}
+
+/// Returns unused dirty pages to the operating system (MEMORY PURGE).
+pub fn purge() {
+    // "arena.<MALLCTL_ARENAS_ALL>.purge"; 4096 is MALLCTL_ARENAS_ALL.
+    let _ = unsafe { tikv_jemalloc_ctl::raw::write(b"arena.4096.purge\0", ()) };
+}

@@ -1,0 +1,6 @@
+//! Placeholder: this family's commands are being written.
+
+use super::spec::CommandSpec;
+
+/// This family's table entries.
+pub static COMMANDS: &[CommandSpec] = &[];

@@ -1,0 +1,197 @@
+//! Client state: the per-connection [`Session`] its worker owns, the [`ClientShared`] part
+//! other threads may read (CLIENT LIST, CLIENT KILL), and the registry of all clients.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering::Relaxed};
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+
+/// CLIENT REPLY mode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReplyMode {
+    /// Replies are sent.
+    On,
+    /// No replies are sent.
+    Off,
+    /// The next command's reply is skipped.
+    SkipNext,
+    /// This command's reply is skipped (SKIP moves here after one command).
+    Skip,
+}
+
+/// Flags shown in CLIENT LIST.
+pub mod cflag {
+    /// The client is a MONITOR.
+    pub const MONITOR: u32 = 1 << 0;
+    /// The client will be closed after its pending replies are written.
+    pub const CLOSE_ASAP: u32 = 1 << 1;
+    /// CLIENT NO-EVICT on.
+    pub const NO_EVICT: u32 = 1 << 2;
+    /// CLIENT NO-TOUCH on.
+    pub const NO_TOUCH: u32 = 1 << 3;
+}
+
+/// The part of a client other threads may read or signal.
+pub struct ClientShared {
+    /// Unique, increasing client id.
+    pub id: u64,
+    /// Peer address, `ip:port`.
+    pub addr: String,
+    /// Local address, `ip:port`.
+    pub laddr: String,
+    /// Socket file descriptor.
+    pub fd: i32,
+    /// Worker thread that owns the connection.
+    pub worker: usize,
+    /// Creation time, unix ms.
+    pub created_ms: u64,
+    /// Last command time, unix ms.
+    pub last_interaction_ms: AtomicU64,
+    /// Selected database.
+    pub db: AtomicUsize,
+    /// CLIENT SETNAME.
+    pub name: Mutex<Option<Vec<u8>>>,
+    /// CLIENT SETINFO lib-name / lib-ver.
+    pub lib: Mutex<(String, String)>,
+    /// Table id of the last command + 1 (0: none yet).
+    pub last_cmd: AtomicU32,
+    /// `cflag` bits.
+    pub flags: AtomicU32,
+    /// Protocol version (2 or 3).
+    pub resp: AtomicU8,
+    /// Set by CLIENT KILL; the owner closes the connection.
+    pub kill: AtomicBool,
+    /// Unparsed query bytes.
+    pub qbuf: AtomicUsize,
+    /// Pending output bytes.
+    pub obuf: AtomicUsize,
+    /// Commands run.
+    pub commands: AtomicU64,
+    /// Authenticated user name.
+    pub user: Mutex<String>,
+}
+
+impl ClientShared {
+    /// Shared state for a new connection.
+    pub fn new(id: u64, addr: String, laddr: String, fd: i32, worker: usize, now_ms: u64) -> Self {
+        ClientShared {
+            id,
+            addr,
+            laddr,
+            fd,
+            worker,
+            created_ms: now_ms,
+            last_interaction_ms: AtomicU64::new(now_ms),
+            db: AtomicUsize::new(0),
+            name: Mutex::new(None),
+            lib: Mutex::new((String::new(), String::new())),
+            last_cmd: AtomicU32::new(0),
+            flags: AtomicU32::new(0),
+            resp: AtomicU8::new(2),
+            kill: AtomicBool::new(false),
+            qbuf: AtomicUsize::new(0),
+            obuf: AtomicUsize::new(0),
+            commands: AtomicU64::new(0),
+            user: Mutex::new("default".to_string()),
+        }
+    }
+
+    /// Sets or clears a `cflag` bit.
+    pub fn set_flag(&self, f: u32, on: bool) {
+        if on {
+            self.flags.fetch_or(f, Relaxed);
+        } else {
+            self.flags.fetch_and(!f, Relaxed);
+        }
+    }
+}
+
+/// Connection state owned by the worker thread that runs the connection.
+pub struct Session {
+    /// Client id.
+    pub id: u64,
+    /// Selected database.
+    pub db: usize,
+    /// RESP3 negotiated by HELLO 3.
+    pub resp3: bool,
+    /// Passed AUTH (or no password is required).
+    pub authenticated: bool,
+    /// CLIENT REPLY mode.
+    pub reply_mode: ReplyMode,
+    /// Close once the pending replies are written (QUIT, protocol error, CLIENT KILL).
+    pub close_after_reply: bool,
+    /// MONITOR mode.
+    pub monitor: bool,
+    /// CLIENT NO-TOUCH: reads do not update access time.
+    pub no_touch: bool,
+    /// What other threads may see.
+    pub shared: Arc<ClientShared>,
+}
+
+impl Session {
+    /// A session for a new connection; `authenticated` is false when a password is required.
+    pub fn new(shared: Arc<ClientShared>, authenticated: bool) -> Self {
+        Session {
+            id: shared.id,
+            db: 0,
+            resp3: false,
+            authenticated,
+            reply_mode: ReplyMode::On,
+            close_after_reply: false,
+            monitor: false,
+            no_touch: false,
+            shared,
+        }
+    }
+
+    /// Selects a database.
+    pub fn select(&mut self, db: usize) {
+        self.db = db;
+        self.shared.db.store(db, Relaxed);
+    }
+}
+
+/// Every connected client, by id.
+#[derive(Default)]
+pub struct Registry {
+    clients: Mutex<BTreeMap<u64, Arc<ClientShared>>>,
+    next_id: AtomicU64,
+}
+
+impl Registry {
+    /// The next client id (ids start at 1 and never repeat).
+    pub fn next_id(&self) -> u64 {
+        self.next_id.fetch_add(1, Relaxed) + 1
+    }
+
+    /// Adds a client.
+    pub fn add(&self, c: Arc<ClientShared>) {
+        self.clients.lock().insert(c.id, c);
+    }
+
+    /// Removes a client.
+    pub fn remove(&self, id: u64) {
+        self.clients.lock().remove(&id);
+    }
+
+    /// Number of connected clients.
+    pub fn len(&self) -> usize {
+        self.clients.lock().len()
+    }
+
+    /// True when no client is connected.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// A snapshot of every client, in id order.
+    pub fn all(&self) -> Vec<Arc<ClientShared>> {
+        self.clients.lock().values().cloned().collect()
+    }
+
+    /// One client by id.
+    pub fn get(&self, id: u64) -> Option<Arc<ClientShared>> {
+        self.clients.lock().get(&id).cloned()
+    }
+}

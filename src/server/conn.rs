@@ -1,0 +1,231 @@
+//! One client connection: its buffers, the read → parse → execute → write cycle.
+
+use std::io::{self, Read, Write};
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
+
+use larder_resp::{Parse, ParseLimits, Reply, Request, RequestParser};
+
+use super::client::{ClientShared, Session};
+use super::dispatch;
+use super::stats::ThreadStats;
+use super::Server;
+
+/// What the event loop should do with a connection after an event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// Keep it.
+    Open,
+    /// It stopped reading because of its per-event budget: give it another turn soon.
+    MoreInput,
+    /// Close it.
+    Close,
+}
+
+const READ_CHUNK: usize = 16 * 1024;
+/// Bytes read per readiness event before other connections get a turn.
+const READ_BUDGET: usize = 1024 * 1024;
+const IDLE_BUFFER_KEEP: usize = 64 * 1024;
+
+/// A client connection owned by a worker.
+pub struct Conn {
+    stream: mio::net::TcpStream,
+    /// Read buffer: initialized bytes; the unparsed input is `rbuf[rstart..rend]`.
+    rbuf: Vec<u8>,
+    rstart: usize,
+    rend: usize,
+    /// Pending output is `wbuf[wpos..]`.
+    wbuf: Vec<u8>,
+    wpos: usize,
+    parser: RequestParser,
+    req: Request,
+    sess: Session,
+    write_blocked: bool,
+}
+
+impl Conn {
+    /// Wraps an accepted socket.
+    pub fn new(stream: mio::net::TcpStream, shared: Arc<ClientShared>, authenticated: bool) -> Self {
+        Conn {
+            stream,
+            rbuf: Vec::new(),
+            rstart: 0,
+            rend: 0,
+            wbuf: Vec::new(),
+            wpos: 0,
+            parser: RequestParser::new(),
+            req: Request::new(),
+            sess: Session::new(shared, authenticated),
+            write_blocked: false,
+        }
+    }
+
+    /// Client id.
+    pub fn id(&self) -> u64 {
+        self.sess.id
+    }
+
+    /// The socket (for deregistration).
+    pub fn stream_mut(&mut self) -> &mut mio::net::TcpStream {
+        &mut self.stream
+    }
+
+    /// True when CLIENT KILL asked for this connection to close.
+    pub fn killed(&self) -> bool {
+        self.sess.shared.kill.load(Relaxed)
+    }
+
+    /// True for a MONITOR client (exempt from idle timeouts).
+    pub fn is_monitor(&self) -> bool {
+        self.sess.monitor
+    }
+
+    /// Milliseconds since the last command.
+    pub fn idle_ms(&self, now: u64) -> u64 {
+        now.saturating_sub(self.sess.shared.last_interaction_ms.load(Relaxed))
+    }
+
+    /// Appends bytes produced elsewhere (MONITOR lines).
+    pub fn deliver(&mut self, bytes: &[u8]) {
+        self.wbuf.extend_from_slice(bytes);
+    }
+
+    /// Unregisters the client from shared structures.
+    pub fn on_close(&mut self, srv: &Server) {
+        if self.sess.monitor {
+            let mut m = srv.monitors.lock();
+            m.retain(|(id, _)| *id != self.sess.id);
+            srv.monitoring.store(!m.is_empty(), Relaxed);
+        }
+        srv.clients.remove(self.sess.id);
+    }
+
+    /// Reads what is available, runs every complete request and writes the replies.
+    pub fn on_readable(&mut self, srv: &Server, worker: usize) -> Status {
+        let mut read_total = 0usize;
+        let mut eof = false;
+        loop {
+            if self.rend == self.rbuf.len() {
+                self.make_room();
+            }
+            match self.stream.read(&mut self.rbuf[self.rend..]) {
+                Ok(0) => {
+                    eof = true;
+                    break;
+                }
+                Ok(n) => {
+                    self.rend += n;
+                    read_total += n;
+                    if read_total >= READ_BUDGET {
+                        break;
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(_) => return Status::Close,
+            }
+        }
+        ThreadStats::add(&srv.stats.mine().net_in, read_total as u64);
+        if read_total > 0 {
+            self.process(srv, worker);
+        }
+        let limit = srv.hot.query_buffer_limit.load(Relaxed) as usize;
+        if self.rend - self.rstart > limit {
+            super::log::warning("Closing client that reached max query buffer length");
+            return Status::Close;
+        }
+        let st = self.flush(srv);
+        if st == Status::Close || eof {
+            return Status::Close;
+        }
+        if read_total >= READ_BUDGET {
+            Status::MoreInput
+        } else {
+            st
+        }
+    }
+
+    fn make_room(&mut self) {
+        if self.rstart > 0 {
+            self.rbuf.copy_within(self.rstart..self.rend, 0);
+            self.rend -= self.rstart;
+            self.rstart = 0;
+        }
+        if self.rend == self.rbuf.len() {
+            let grow = self.rbuf.len().max(READ_CHUNK);
+            self.rbuf.resize(self.rbuf.len() + grow, 0);
+        }
+    }
+
+    /// Parses and executes every complete request in the read buffer.
+    fn process(&mut self, srv: &Server, worker: usize) {
+        let mut gate = Some(srv.keyspace.gate(worker));
+        let mut limits = ParseLimits { max_bulk_len: srv.hot.proto_max_bulk_len.load(Relaxed) as usize, authenticated: true };
+        while self.rstart < self.rend && !self.sess.close_after_reply {
+            limits.authenticated = self.sess.authenticated;
+            let input = &self.rbuf[self.rstart..self.rend];
+            match self.parser.parse(input, &limits, &mut self.req) {
+                Ok(Parse::Incomplete) => break,
+                Ok(Parse::Complete { consumed }) => {
+                    if self.req.argc() > 0 {
+                        let args = self.req.args(&input[..consumed]);
+                        dispatch::execute(srv, &mut self.sess, args, &mut self.wbuf, &mut gate, worker);
+                    }
+                    self.rstart += consumed;
+                }
+                Err(e) => {
+                    Reply::new(&mut self.wbuf, self.sess.resp3).error(e.0.as_bytes());
+                    srv.stats.count_error(&e.0);
+                    super::log::verbose(&format!("Protocol error ({}) from client: id={} addr={}", e.0, self.sess.id, self.sess.shared.addr));
+                    self.sess.close_after_reply = true;
+                    break;
+                }
+            }
+        }
+        drop(gate);
+        if self.rstart == self.rend {
+            self.rstart = 0;
+            self.rend = 0;
+            if self.rbuf.len() > IDLE_BUFFER_KEEP {
+                self.rbuf = Vec::new();
+            }
+        }
+        self.sess.shared.qbuf.store(self.rend - self.rstart, Relaxed);
+    }
+
+    /// Writes pending output; `Close` once a closing client has nothing left to send.
+    pub fn flush(&mut self, srv: &Server) -> Status {
+        let mut written = 0usize;
+        while self.wpos < self.wbuf.len() {
+            match self.stream.write(&self.wbuf[self.wpos..]) {
+                Ok(0) => return Status::Close,
+                Ok(n) => {
+                    self.wpos += n;
+                    written += n;
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.write_blocked = true;
+                    break;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(_) => return Status::Close,
+            }
+        }
+        if written > 0 {
+            ThreadStats::add(&srv.stats.mine().net_out, written as u64);
+        }
+        if self.wpos == self.wbuf.len() {
+            self.write_blocked = false;
+            self.wpos = 0;
+            self.wbuf.clear();
+            if self.wbuf.capacity() > IDLE_BUFFER_KEEP {
+                self.wbuf = Vec::new();
+            }
+            if self.sess.close_after_reply || self.killed() {
+                return Status::Close;
+            }
+        }
+        self.sess.shared.obuf.store(self.wbuf.len() - self.wpos, Relaxed);
+        Status::Open
+    }
+}

@@ -1,0 +1,74 @@
+//! The background thread: LRU clock, active expiry, rate sampling, memory peak.
+
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use larder_engine::{clock, memory, SHARDS};
+
+use super::stats::{Stats, ThreadStats};
+use super::{log, Server};
+
+/// Slots an active-expiry step visits in one shard before moving on.
+const STEP_SLOTS: usize = 1024;
+
+/// Starts the cron thread.
+pub fn start(srv: &Arc<Server>) {
+    let srv = srv.clone();
+    let spawned = std::thread::Builder::new().name("larder-cron".into()).spawn(move || {
+        let slot = srv.worker_count;
+        Stats::bind_thread(slot);
+        clock::refresh_lru_clock();
+        while !srv.shutting_down.load(Relaxed) {
+            let hz = srv.hot.hz.load(Relaxed).clamp(1, 500);
+            let period = Duration::from_millis(1000 / hz);
+            let started = Instant::now();
+            clock::refresh_lru_clock();
+            if srv.hot.active_expire.load(Relaxed) {
+                // Redis bounds this work to a quarter of each period.
+                active_expire(&srv, slot, period / 4);
+            }
+            srv.stats.sample(clock::now_ms());
+            memory::flush_thread();
+            srv.stats.peak_memory.fetch_max(memory::used(), Relaxed);
+            if let Some(rest) = period.checked_sub(started.elapsed()) {
+                std::thread::sleep(rest);
+            }
+        }
+    });
+    if let Err(e) = spawned {
+        log::warning(&format!("Cannot start the cron thread: {e}"));
+    }
+}
+
+/// One active-expiry cycle over every database: each shard with keys that have a TTL is swept
+/// step by step while more than 10% of what a step visits turns out expired, within `budget`.
+pub fn active_expire(srv: &Server, gate_index: usize, budget: Duration) {
+    let started = Instant::now();
+    let ks = &srv.keyspace;
+    let stats = &srv.stats.threads[gate_index.min(srv.stats.threads.len() - 1)];
+    for db in 0..ks.db_count() {
+        for shard in 0..SHARDS {
+            loop {
+                let now = clock::now_ms();
+                let (visited, removed) = {
+                    let _gate = ks.gate(gate_index);
+                    let mut s = ks.db(db).lock(shard);
+                    if s.volatile_len() == 0 {
+                        break;
+                    }
+                    let r = s.expire_step(now, STEP_SLOTS);
+                    ThreadStats::add(&stats.expired, std::mem::take(&mut s.events.expired));
+                    ThreadStats::add(&stats.dirty, std::mem::take(&mut s.events.dirty));
+                    r
+                };
+                if started.elapsed() >= budget {
+                    return;
+                }
+                if visited == 0 || removed * 10 < visited {
+                    break;
+                }
+            }
+        }
+    }
+}

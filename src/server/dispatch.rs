@@ -1,0 +1,216 @@
+//! Running one command: table lookup, the checks Redis makes before a command runs (arity,
+//! authentication), locking the shards its keys live in, the call, and the bookkeeping after
+//! it (statistics, slow log, MONITOR, CLIENT REPLY).
+
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::Instant;
+
+use larder_engine::keyspace::KeyRef;
+use larder_engine::{clock, Locked};
+use larder_resp::{Args, Reply};
+use parking_lot::RwLockReadGuard;
+use smallvec::SmallVec;
+
+use super::client::{ReplyMode, Session};
+use super::stats::ThreadStats;
+use super::Server;
+use crate::commands::spec::{flag, CommandSpec};
+use crate::commands::{CmdError, Ctx};
+
+/// Looks up the command named by `args[0]` (and its sub-command), or builds Redis's error.
+pub fn resolve(srv: &Server, args: Args<'_>) -> Result<(usize, &'static CommandSpec), CmdError> {
+    let name = &args[0];
+    let Some((id, spec)) = srv.commands.lookup(name) else {
+        let mut rest = String::new();
+        for a in args.iter().skip(1) {
+            if rest.len() >= 128 {
+                break;
+            }
+            let room = 128 - rest.len();
+            let s = String::from_utf8_lossy(a);
+            let s: String = s.chars().take(room).collect();
+            rest.push_str(&format!("'{s}' "));
+        }
+        let shown: String = String::from_utf8_lossy(name).chars().take(128).collect();
+        return Err(CmdError::Msg(format!("ERR unknown command '{shown}', with args beginning with: {rest}")));
+    };
+    if spec.has(flag::CONTAINER) {
+        if args.len() < 2 {
+            return Err(crate::commands::arity_error(spec.name));
+        }
+        return match srv.commands.lookup_sub(id, &args[1]) {
+            Some(found) => Ok(found),
+            None => {
+                let sub: String = String::from_utf8_lossy(&args[1]).chars().take(128).collect();
+                Err(CmdError::Msg(format!(
+                    "ERR unknown subcommand '{sub}'. Try {} HELP.",
+                    spec.name.to_ascii_uppercase()
+                )))
+            }
+        };
+    }
+    Ok((id, spec))
+}
+
+/// Executes one request and appends its reply to `out`.
+pub fn execute<'s>(
+    srv: &'s Server,
+    sess: &mut Session,
+    args: Args<'_>,
+    out: &mut Vec<u8>,
+    gate: &mut Option<RwLockReadGuard<'s, ()>>,
+    worker: usize,
+) {
+    let mark = out.len();
+    let now = clock::now_ms();
+    sess.shared.last_interaction_ms.store(now, Relaxed);
+    let tstats = srv.stats.mine();
+    match resolve(srv, args) {
+        Err(e) => reject(srv, sess, out, None, e),
+        Ok((id, spec)) => {
+            if !spec.arity_ok(args.len()) {
+                let name = srv.commands.full_name(id);
+                reject(srv, sess, out, Some(id), crate::commands::arity_error(&name));
+            } else if !sess.authenticated && !spec.has(flag::NO_AUTH) && srv.hot.auth_required.load(Relaxed) {
+                reject(srv, sess, out, Some(id), CmdError::Static("NOAUTH Authentication required."));
+            } else {
+                if srv.monitoring.load(Relaxed) && !spec.has(flag::SKIP_MONITOR) && !spec.has(flag::ADMIN) {
+                    feed_monitors(srv, sess, args);
+                }
+                run(srv, sess, args, out, gate, worker, id, spec, now);
+            }
+            sess.shared.last_cmd.store(id as u32 + 1, Relaxed);
+        }
+    }
+    ThreadStats::add(&tstats.commands, 1);
+    finish_reply_mode(sess, out, mark);
+}
+
+#[allow(clippy::too_many_arguments)]
+fn run<'s>(
+    srv: &'s Server,
+    sess: &mut Session,
+    args: Args<'_>,
+    out: &mut Vec<u8>,
+    gate: &mut Option<RwLockReadGuard<'s, ()>>,
+    worker: usize,
+    id: usize,
+    spec: &'static CommandSpec,
+    now: u64,
+) {
+    let ks = &srv.keyspace;
+    let start = Instant::now();
+    let result = if spec.has(flag::EXCLUSIVE) {
+        // Whole-keyspace work: give up our own gate, then hold every gate.
+        *gate = None;
+        let excl = ks.exclusive();
+        let mut locked = ks.lock_on_demand();
+        let r = call(srv, sess, args, out, &mut locked, now, spec);
+        fold_events(srv, &mut locked);
+        drop(locked);
+        drop(excl);
+        *gate = Some(ks.gate(worker));
+        r
+    } else if spec.has(flag::VISITS_SHARDS) {
+        let mut locked = ks.lock_on_demand();
+        let r = call(srv, sess, args, out, &mut locked, now, spec);
+        fold_events(srv, &mut locked);
+        r
+    } else {
+        let db = sess.db as u32;
+        let wanted: SmallVec<[(u32, u16); 4]> =
+            spec.key_positions(args.len()).map(|i| (db, KeyRef::new(&args[i]).shard as u16)).collect();
+        let mut locked = ks.lock_set(wanted);
+        let r = call(srv, sess, args, out, &mut locked, now, spec);
+        fold_events(srv, &mut locked);
+        r
+    };
+    let micros = start.elapsed().as_micros() as u64;
+    let counters = &srv.stats.per_cmd[super::stats::Stats::slot().min(srv.stats.per_cmd.len() - 1)][id];
+    ThreadStats::add(&counters.calls, 1);
+    ThreadStats::add(&counters.usec, micros);
+    if let Err(e) = result {
+        let text = e.text();
+        Reply::new(out, sess.resp3).error(text.as_bytes());
+        srv.stats.count_error(&text);
+        ThreadStats::add(&counters.failed, 1);
+    }
+    let slower = srv.hot.slowlog_slower_than.load(Relaxed);
+    if slower >= 0 && micros >= slower as u64 && !spec.has(flag::SKIP_SLOWLOG) {
+        let name = sess.shared.name.lock().clone().unwrap_or_default();
+        srv.slowlog.lock().push(
+            args.iter(),
+            micros,
+            now / 1000,
+            sess.shared.addr.clone(),
+            name,
+            srv.hot.slowlog_max_len.load(Relaxed) as usize,
+        );
+    }
+    sess.shared.commands.fetch_add(1, Relaxed);
+}
+
+fn call(
+    srv: &Server,
+    sess: &mut Session,
+    args: Args<'_>,
+    out: &mut Vec<u8>,
+    locked: &mut Locked<'_>,
+    now: u64,
+    spec: &'static CommandSpec,
+) -> Result<(), CmdError> {
+    let mut ctx = Ctx { srv, sess, keys: locked, out, now, spec };
+    (spec.handler)(&mut ctx, args)
+}
+
+fn fold_events(srv: &Server, locked: &mut Locked<'_>) {
+    let t = srv.stats.mine();
+    locked.drain_events(|ev| {
+        if ev.expired > 0 {
+            ThreadStats::add(&t.expired, ev.expired);
+            ev.expired = 0;
+        }
+        if ev.dirty > 0 {
+            ThreadStats::add(&t.dirty, ev.dirty);
+            ev.dirty = 0;
+        }
+    });
+}
+
+fn reject(srv: &Server, sess: &Session, out: &mut Vec<u8>, id: Option<usize>, e: CmdError) {
+    let text = e.text();
+    Reply::new(out, sess.resp3).error(text.as_bytes());
+    srv.stats.count_error(&text);
+    if let Some(id) = id {
+        let slot = super::stats::Stats::slot().min(srv.stats.per_cmd.len() - 1);
+        ThreadStats::add(&srv.stats.per_cmd[slot][id].rejected, 1);
+    }
+}
+
+/// Applies CLIENT REPLY OFF/SKIP to the reply just written.
+fn finish_reply_mode(sess: &mut Session, out: &mut Vec<u8>, mark: usize) {
+    match sess.reply_mode {
+        ReplyMode::On => {}
+        ReplyMode::Off => out.truncate(mark),
+        ReplyMode::Skip => {
+            out.truncate(mark);
+            sess.reply_mode = ReplyMode::On;
+        }
+        ReplyMode::SkipNext => sess.reply_mode = ReplyMode::Skip,
+    }
+}
+
+/// Sends the command line to every MONITOR client, in redis-server's format.
+fn feed_monitors(srv: &Server, sess: &Session, args: Args<'_>) {
+    let us = clock::now_us();
+    let mut line = format!("+{}.{:06} [{} {}]", us / 1_000_000, us % 1_000_000, sess.db, sess.shared.addr).into_bytes();
+    for a in args.iter() {
+        line.push(b' ');
+        crate::commands::repr::quote(a, &mut line);
+    }
+    line.extend_from_slice(b"\r\n");
+    let monitors = srv.monitors.lock().clone();
+    for (id, w) in monitors {
+        srv.send_to_worker(w, super::worker::Msg::Deliver(id, line.clone()));
+    }
+}

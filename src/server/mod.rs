@@ -1,0 +1,282 @@
+//! The server: shared state, start-up, listeners, worker event loops and the cron.
+//!
+//! A request's path: [`listener`] accepts a socket and hands it to a worker; the worker's
+//! event loop ([`worker`]) reads everything available, [`conn`] parses every complete request
+//! and runs each through [`dispatch`], which checks it against the command table, locks the
+//! shards its keys live in and calls the handler; the replies of the whole batch go back in one
+//! write.
+
+pub mod client;
+pub mod conn;
+pub mod cron;
+pub mod dispatch;
+pub mod listener;
+pub mod log;
+pub mod slowlog;
+pub mod stats;
+pub mod worker;
+
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering::Relaxed};
+use std::sync::{Arc, OnceLock};
+use std::time::Instant;
+
+use larder_engine::Keyspace;
+use parking_lot::{Mutex, RwLock};
+
+use crate::commands::table::CommandTable;
+use crate::config::Config;
+
+/// Larder's own version.
+pub const LARDER_VERSION: &str = env!("CARGO_PKG_VERSION");
+/// The Redis version Larder is compatible with (reported as `redis_version`).
+pub const REDIS_VERSION: &str = "7.2.4";
+
+/// Settings read on hot paths, mirrored from [`Config`] into atomics so commands never take
+/// the configuration lock.
+#[derive(Default)]
+pub struct Hot {
+    /// proto-max-bulk-len.
+    pub proto_max_bulk_len: AtomicU64,
+    /// client-query-buffer-limit.
+    pub query_buffer_limit: AtomicU64,
+    /// slowlog-log-slower-than (microseconds; negative disables).
+    pub slowlog_slower_than: AtomicI64,
+    /// slowlog-max-len.
+    pub slowlog_max_len: AtomicU64,
+    /// maxclients.
+    pub maxclients: AtomicU64,
+    /// timeout (seconds; 0 disables).
+    pub timeout: AtomicU64,
+    /// True when requirepass is set.
+    pub auth_required: AtomicBool,
+    /// Active expiry enabled (DEBUG SET-ACTIVE-EXPIRE).
+    pub active_expire: AtomicBool,
+    /// hz.
+    pub hz: AtomicU64,
+}
+
+/// A worker's mailbox: how other threads hand it connections and signals.
+pub struct WorkerHandle {
+    /// Pending messages.
+    pub inbox: Mutex<Vec<worker::Msg>>,
+    /// Wakes the worker's poll.
+    pub waker: mio::Waker,
+}
+
+impl WorkerHandle {
+    /// Queues a message and wakes the worker.
+    pub fn send(&self, msg: worker::Msg) {
+        self.inbox.lock().push(msg);
+        // A failed wake leaves the message for the worker's next periodic tick.
+        let _ = self.waker.wake();
+    }
+}
+
+/// State shared by every thread.
+pub struct Server {
+    /// The databases.
+    pub keyspace: Keyspace,
+    /// The configuration (CONFIG GET/SET/REWRITE).
+    pub config: RwLock<Config>,
+    /// Hot settings.
+    pub hot: Hot,
+    /// The requirepass password.
+    pub password: RwLock<Option<Vec<u8>>>,
+    /// Statistics.
+    pub stats: stats::Stats,
+    /// Connected clients.
+    pub clients: client::Registry,
+    /// The command table.
+    pub commands: CommandTable,
+    /// Workers' mailboxes (set once the workers start).
+    pub workers: OnceLock<Vec<WorkerHandle>>,
+    /// SLOWLOG.
+    pub slowlog: Mutex<slowlog::SlowLog>,
+    /// Clients in MONITOR mode: (client id, worker index).
+    pub monitors: Mutex<Vec<(u64, usize)>>,
+    /// True while at least one MONITOR client exists.
+    pub monitoring: AtomicBool,
+    /// CLIENT PAUSE deadline (unix ms) and whether it pauses only writes.
+    pub pause: Mutex<Option<(u64, bool)>>,
+    /// Set when the server is shutting down.
+    pub shutting_down: AtomicBool,
+    /// Start instant (uptime).
+    pub started: Instant,
+    /// Random run id (40 hex chars).
+    pub run_id: String,
+    /// Number of worker threads.
+    pub worker_count: usize,
+    /// TCP port actually listened on.
+    pub port: u16,
+    /// Path of the executable.
+    pub executable: String,
+}
+
+impl Server {
+    /// Builds the shared state for `config` with `workers` worker threads.
+    pub fn new(config: Config, workers: usize) -> Server {
+        let commands = CommandTable::build();
+        let threads = workers + 1;
+        let hot = Hot::default();
+        let port = config.port;
+        let password = config.requirepass.clone();
+        let srv = Server {
+            keyspace: Keyspace::new(config.databases as usize, threads),
+            stats: stats::Stats::new(threads, commands.len()),
+            commands,
+            hot,
+            password: RwLock::new(password),
+            clients: client::Registry::default(),
+            workers: OnceLock::new(),
+            slowlog: Mutex::new(slowlog::SlowLog::default()),
+            monitors: Mutex::new(Vec::new()),
+            monitoring: AtomicBool::new(false),
+            pause: Mutex::new(None),
+            shutting_down: AtomicBool::new(false),
+            started: Instant::now(),
+            run_id: (0..40).map(|_| char::from_digit(fastrand::u32(0..16), 16).unwrap_or('0')).collect(),
+            worker_count: workers,
+            port,
+            executable: std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_default(),
+            config: RwLock::new(config),
+        };
+        srv.hot.active_expire.store(true, Relaxed);
+        srv.apply_config();
+        srv
+    }
+
+    /// Re-reads the hot settings from the configuration (after start-up and CONFIG SET).
+    pub fn apply_config(&self) {
+        let c = self.config.read();
+        let h = &self.hot;
+        h.proto_max_bulk_len.store(c.proto_max_bulk_len, Relaxed);
+        h.query_buffer_limit.store(c.client_query_buffer_limit, Relaxed);
+        h.slowlog_slower_than.store(c.slowlog_log_slower_than, Relaxed);
+        h.slowlog_max_len.store(c.slowlog_max_len, Relaxed);
+        h.maxclients.store(c.maxclients as u64, Relaxed);
+        h.timeout.store(c.timeout as u64, Relaxed);
+        h.hz.store(c.hz.clamp(1, 500) as u64, Relaxed);
+        h.auth_required.store(c.requirepass.is_some(), Relaxed);
+        *self.password.write() = c.requirepass.clone();
+        self.slowlog.lock().trim(c.slowlog_max_len as usize);
+    }
+
+    /// Server uptime in seconds.
+    pub fn uptime_secs(&self) -> u64 {
+        self.started.elapsed().as_secs()
+    }
+
+    /// Sends a message to worker `w`.
+    pub fn send_to_worker(&self, w: usize, msg: worker::Msg) {
+        if let Some(ws) = self.workers.get() {
+            if let Some(h) = ws.get(w) {
+                h.send(msg);
+            }
+        }
+    }
+
+    /// Asks every thread to stop.
+    pub fn request_shutdown(&self) {
+        self.shutting_down.store(true, Relaxed);
+        if let Some(ws) = self.workers.get() {
+            for w in ws {
+                let _ = w.waker.wake();
+            }
+        }
+        // The main thread waits for signals; wake it with one of its own.
+        // SAFETY: raising a signal on our own process has no memory-safety implications.
+        unsafe {
+            libc::kill(libc::getpid(), libc::SIGTERM);
+        }
+    }
+}
+
+/// Starts the server with command-line arguments (without the program name) and runs until
+/// shutdown. Returns the process exit code.
+pub fn run(argv: &[String]) -> i32 {
+    let config = match Config::load(argv) {
+        Ok(c) => c,
+        Err(crate::config::StartupError::Version) => {
+            println!("Larder server v={LARDER_VERSION} redis_version={REDIS_VERSION} bits=64");
+            return 0;
+        }
+        Err(crate::config::StartupError::Help) => {
+            println!("Usage: larder [/path/to/redis.conf] [--directive value ...]");
+            println!("       larder --port 7777");
+            println!("       larder /etc/redis/6379.conf --loglevel verbose");
+            println!("       larder -v | --version");
+            return 0;
+        }
+        Err(crate::config::StartupError::Fatal(msg)) => {
+            eprintln!("{msg}");
+            return 1;
+        }
+    };
+    log::init(config.loglevel.as_str(), &config.logfile);
+    let threads = match config.io_threads {
+        0 => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+        n => n as usize,
+    };
+    let srv = Arc::new(Server::new(config, threads));
+    log::notice(&format!(
+        "Larder {LARDER_VERSION} (redis_version {REDIS_VERSION}) starting, pid={}, port={}, worker threads={threads}",
+        std::process::id(),
+        srv.port
+    ));
+    let listeners = match listener::bind_all(&srv) {
+        Ok(l) => l,
+        Err(e) => {
+            log::warning(&e);
+            return 1;
+        }
+    };
+    let handles = match worker::start_workers(&srv) {
+        Ok(h) => h,
+        Err(e) => {
+            log::warning(&format!("Could not start worker threads: {e}"));
+            return 1;
+        }
+    };
+    let signals = install_signals();
+    cron::start(&srv);
+    for l in listeners {
+        listener::spawn_acceptor(&srv, l);
+    }
+    log::notice("Ready to accept connections tcp");
+    wait_for_signal(&srv, signals);
+    log::notice("Received shutdown request, Larder is now ready to exit, bye bye...");
+    srv.shutting_down.store(true, Relaxed);
+    for w in srv.workers.get().into_iter().flatten() {
+        let _ = w.waker.wake();
+    }
+    for h in handles {
+        let _ = h.join();
+    }
+    0
+}
+
+fn install_signals() -> Option<signal_hook::iterator::Signals> {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    match signal_hook::iterator::Signals::new([SIGINT, SIGTERM]) {
+        Ok(s) => Some(s),
+        Err(e) => {
+            log::warning(&format!("Cannot install signal handlers: {e}"));
+            None
+        }
+    }
+}
+
+fn wait_for_signal(srv: &Server, signals: Option<signal_hook::iterator::Signals>) {
+    let Some(mut signals) = signals else {
+        while !srv.shutting_down.load(Relaxed) {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        return;
+    };
+    if let Some(sig) = signals.forever().next() {
+        if !srv.shutting_down.load(Relaxed) {
+            let name = if sig == signal_hook::consts::SIGINT { "SIGINT" } else { "SIGTERM" };
+            log::warning(&format!("Received {name} scheduling shutdown..."));
+        }
+    }
+}

@@ -1,0 +1,198 @@
+//! Test harness: starts a real `larder` process on a free port and connects to it.
+
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A running server, killed when dropped.
+pub struct TestServer {
+    child: Child,
+    /// The port it listens on.
+    pub port: u16,
+    /// Its working directory (for files it writes).
+    pub dir: PathBuf,
+}
+
+fn free_port() -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port");
+    l.local_addr().expect("local addr").port()
+}
+
+impl TestServer {
+    /// Starts a server with default settings.
+    pub fn start() -> TestServer {
+        Self::start_with(&[])
+    }
+
+    /// Starts a server with extra `--directive value` arguments.
+    pub fn start_with(extra: &[&str]) -> TestServer {
+        for _ in 0..5 {
+            if let Some(s) = Self::try_start(extra) {
+                return s;
+            }
+        }
+        panic!("could not start larder");
+    }
+
+    fn try_start(extra: &[&str]) -> Option<TestServer> {
+        let port = free_port();
+        let dir = std::env::temp_dir().join(format!("larder-test-{}-{port}", std::process::id()));
+        std::fs::create_dir_all(&dir).ok()?;
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_larder"));
+        cmd.arg("--port").arg(port.to_string()).arg("--dir").arg(&dir).arg("--save").arg("");
+        cmd.args(extra);
+        cmd.stdout(Stdio::null()).stderr(Stdio::null());
+        let mut child = cmd.spawn().ok()?;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = child.try_wait() {
+                return None;
+            }
+            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return Some(TestServer { child, port, dir });
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = child.kill();
+        None
+    }
+
+    /// A `redis` crate connection.
+    pub fn client(&self) -> redis::Connection {
+        let c = redis::Client::open(format!("redis://127.0.0.1:{}/", self.port)).expect("client");
+        c.get_connection().expect("connect")
+    }
+
+    /// A raw TCP connection for protocol-level tests.
+    pub fn raw(&self) -> RawConn {
+        let s = TcpStream::connect(("127.0.0.1", self.port)).expect("connect");
+        s.set_read_timeout(Some(Duration::from_secs(5))).expect("timeout");
+        RawConn { s }
+    }
+
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// True while the process runs.
+    pub fn alive(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// Sends SIGTERM and waits for exit, returning the exit code.
+    pub fn terminate(&mut self) -> Option<i32> {
+        // SAFETY: signalling our own child process.
+        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(st)) = self.child.try_wait() {
+                return st.code();
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A raw socket speaking bytes.
+pub struct RawConn {
+    /// The socket.
+    pub s: TcpStream,
+}
+
+impl RawConn {
+    /// Sends bytes.
+    pub fn send(&mut self, b: &[u8]) {
+        self.s.write_all(b).expect("write");
+    }
+
+    /// Reads until `n` bytes arrived (or times out).
+    pub fn read_exact_n(&mut self, n: usize) -> Vec<u8> {
+        let mut buf = vec![0u8; n];
+        self.s.read_exact(&mut buf).expect("read");
+        buf
+    }
+
+    /// Reads whatever arrives until the peer closes or `ms` pass without data.
+    pub fn read_for(&mut self, ms: u64) -> Vec<u8> {
+        self.s.set_read_timeout(Some(Duration::from_millis(ms))).expect("timeout");
+        let mut out = Vec::new();
+        let mut buf = [0u8; 65536];
+        loop {
+            match self.s.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => out.extend_from_slice(&buf[..n]),
+                Err(_) => break,
+            }
+        }
+        self.s.set_read_timeout(Some(Duration::from_secs(5))).expect("timeout");
+        out
+    }
+
+    /// Sends a command as a RESP array and reads one reply as raw bytes (whole reply).
+    pub fn cmd(&mut self, args: &[&[u8]]) -> Vec<u8> {
+        let mut req = format!("*{}\r\n", args.len()).into_bytes();
+        for a in args {
+            req.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
+            req.extend_from_slice(a);
+            req.extend_from_slice(b"\r\n");
+        }
+        self.send(&req);
+        self.read_reply()
+    }
+
+    /// Reads exactly one RESP reply (any type, nested) and returns its raw bytes.
+    pub fn read_reply(&mut self) -> Vec<u8> {
+        let mut out = Vec::new();
+        self.read_one(&mut out);
+        out
+    }
+
+    fn read_line(&mut self, out: &mut Vec<u8>) -> Vec<u8> {
+        let start = out.len();
+        let mut b = [0u8; 1];
+        loop {
+            self.s.read_exact(&mut b).expect("read reply byte");
+            out.push(b[0]);
+            if out.len() >= start + 2 && &out[out.len() - 2..] == b"\r\n" {
+                return out[start..out.len() - 2].to_vec();
+            }
+        }
+    }
+
+    fn read_one(&mut self, out: &mut Vec<u8>) {
+        let line = self.read_line(out);
+        let n: i64 = std::str::from_utf8(&line[1..]).ok().and_then(|s| s.parse().ok()).unwrap_or(0);
+        match line[0] {
+            b'$' | b'=' | b'!' if n >= 0 => {
+                let mut body = vec![0u8; n as usize + 2];
+                self.s.read_exact(&mut body).expect("read bulk");
+                out.extend_from_slice(&body);
+            }
+            b'*' | b'~' | b'>' if n > 0 => {
+                for _ in 0..n {
+                    self.read_one(out);
+                }
+            }
+            b'%' | b'|' if n > 0 => {
+                for _ in 0..2 * n {
+                    self.read_one(out);
+                }
+            }
+            _ => {}
+        }
+    }
+}
