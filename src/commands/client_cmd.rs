@@ -1,6 +1,385 @@
-//! Placeholder: this family's commands are being written.
+//! CLIENT and its sub-commands.
 
-use super::spec::CommandSpec;
+use std::sync::atomic::Ordering::Relaxed;
 
-/// This family's table entries.
-pub static COMMANDS: &[CommandSpec] = &[];
+use larder_resp::Args;
+
+use super::spec::{acl, cmd, flag, CommandSpec, Group, Keys};
+use super::{eq_ic, int_arg, CmdError, CmdResult, Ctx};
+use crate::server::client::{cflag, ClientShared, ReplyMode};
+use crate::server::worker::Msg;
+
+const C: Group = Group::Connection;
+const NS: u32 = flag::NOSCRIPT | flag::LOADING | flag::STALE;
+const A_SC: u64 = acl::SLOW | acl::CONNECTION;
+const A_ADM: u64 = acl::ADMIN | acl::SLOW | acl::DANGEROUS | acl::CONNECTION;
+
+static SUBS: &[CommandSpec] = &[
+    cmd("id", 2, NS, A_SC, Keys::None, C, "5.0.0", "O(1)", "Returns the connection's unique id.", id),
+    cmd("setname", 3, NS, A_SC, Keys::None, C, "2.6.9", "O(1)", "Names the connection.", setname),
+    cmd("getname", 2, NS, A_SC, Keys::None, C, "2.6.9", "O(1)", "Returns the connection's name.", getname),
+    cmd("list", -2, flag::ADMIN | NS, A_ADM, Keys::None, C, "2.4.0", "O(N) where N is the number of client connections", "Lists the open connections.", list),
+    cmd("info", 2, NS, A_SC, Keys::None, C, "6.2.0", "O(1)", "Describes this connection in CLIENT LIST's format.", info),
+    cmd("kill", -3, flag::ADMIN | NS, A_ADM, Keys::None, C, "2.4.0", "O(N) where N is the number of client connections", "Closes connections chosen by address, id, type, user or age.", kill),
+    cmd("setinfo", 4, NS, A_SC, Keys::None, C, "7.2.0", "O(1)", "Records the client library's name or version.", setinfo),
+    cmd("no-evict", 3, flag::ADMIN | NS, A_ADM, Keys::None, C, "7.0.0", "O(1)", "Exempts this connection from client eviction.", no_evict),
+    cmd("no-touch", 3, NS, A_SC, Keys::None, C, "7.2.0", "O(1)", "Stops this connection's reads from updating keys' access times.", no_touch),
+    cmd("reply", 3, NS, A_SC, Keys::None, C, "3.2.0", "O(1)", "Turns the server's replies to this connection on, off, or off for one command.", reply),
+    cmd("pause", -3, flag::ADMIN | NS, A_ADM, Keys::None, C, "3.0.0", "O(1)", "Suspends command processing for a while (all commands or only writes).", pause),
+    cmd("unpause", 2, flag::ADMIN | NS, A_ADM, Keys::None, C, "6.2.0", "O(N) Where N is the number of paused clients", "Resumes processing of paused clients.", unpause),
+    cmd("help", 2, flag::LOADING | flag::STALE, A_SC, Keys::None, C, "5.0.0", "O(1)", "Lists the CLIENT sub-commands.", help),
+];
+
+/// The CLIENT container.
+pub static COMMANDS: &[CommandSpec] = &[CommandSpec {
+    subcommands: SUBS,
+    flags: flag::CONTAINER,
+    ..cmd("client", -2, 0, acl::SLOW, Keys::None, C, "2.4.0", "Depends on subcommand.", "Commands that inspect and control client connections.", help)
+}];
+
+fn id(ctx: &mut Ctx<'_, '_>, _args: Args<'_>) -> CmdResult {
+    let id = ctx.sess.id as i64;
+    ctx.reply().int(id);
+    Ok(())
+}
+
+fn setname(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
+    let n = &args[2];
+    if !super::connection::valid_client_name(n) {
+        return Err(CmdError::Static("ERR Client names cannot contain spaces, newlines or special characters."));
+    }
+    *ctx.sess.shared.name.lock() = if n.is_empty() { None } else { Some(n.to_vec()) };
+    ctx.reply().ok();
+    Ok(())
+}
+
+fn getname(ctx: &mut Ctx<'_, '_>, _args: Args<'_>) -> CmdResult {
+    let name = ctx.sess.shared.name.lock().clone();
+    match name {
+        Some(n) => ctx.reply().bulk(&n),
+        None => ctx.reply().null(),
+    }
+    Ok(())
+}
+
+/// One CLIENT LIST line (without the trailing newline) in Redis 7.2's field order.
+pub fn describe(c: &ClientShared, now_ms: u64, cmd_name: &str) -> String {
+    let flags = c.flags.load(Relaxed);
+    let mut f = String::new();
+    if flags & cflag::MONITOR != 0 {
+        f.push('O');
+    }
+    if flags & cflag::CLOSE_ASAP != 0 {
+        f.push('A');
+    }
+    if flags & cflag::NO_EVICT != 0 {
+        f.push('e');
+    }
+    if flags & cflag::NO_TOUCH != 0 {
+        f.push('T');
+    }
+    if f.is_empty() {
+        f.push('N');
+    }
+    let name = c.name.lock().as_deref().map(|n| String::from_utf8_lossy(n).into_owned()).unwrap_or_default();
+    let (lib_name, lib_ver) = c.lib.lock().clone();
+    let qbuf = c.qbuf.load(Relaxed);
+    let obuf = c.obuf.load(Relaxed);
+    format!(
+        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi=-1 qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs={} rbp=0 obl={} oll=0 omem={} tot-mem={} events=r cmd={} user={} redir=-1 resp={} lib-name={} lib-ver={}",
+        c.id,
+        c.addr,
+        c.laddr,
+        c.fd,
+        name,
+        now_ms.saturating_sub(c.created_ms) / 1000,
+        now_ms.saturating_sub(c.last_interaction_ms.load(Relaxed)) / 1000,
+        f,
+        c.db.load(Relaxed),
+        qbuf,
+        16384usize.saturating_sub(qbuf),
+        qbuf.max(1024),
+        obuf.min(16384),
+        obuf.saturating_sub(16384),
+        qbuf + obuf + 1024,
+        cmd_name,
+        c.user.lock(),
+        c.resp.load(Relaxed),
+        lib_name,
+        lib_ver,
+    )
+}
+
+fn last_cmd_name(ctx: &Ctx<'_, '_>, c: &ClientShared) -> String {
+    match c.last_cmd.load(Relaxed) {
+        0 => "NULL".to_string(),
+        n => ctx.srv.commands.full_name(n as usize - 1),
+    }
+}
+
+fn list(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
+    let mut ids: Option<Vec<u64>> = None;
+    let mut i = 2;
+    while i < args.len() {
+        if eq_ic(&args[i], "type") && i + 1 < args.len() {
+            let t = &args[i + 1];
+            if !(eq_ic(t, "normal") || eq_ic(t, "master") || eq_ic(t, "replica") || eq_ic(t, "slave") || eq_ic(t, "pubsub")) {
+                return Err(CmdError::Msg(format!("ERR Unknown client type '{}'", String::from_utf8_lossy(t))));
+            }
+            if !eq_ic(t, "normal") {
+                ids = Some(Vec::new());
+            }
+            i += 2;
+        } else if eq_ic(&args[i], "id") && i + 1 < args.len() {
+            let mut v = Vec::new();
+            for a in args.iter().skip(i + 1) {
+                match larder_engine::util::num::parse_i64(a) {
+                    Some(n) if n > 0 => v.push(n as u64),
+                    _ => return Err(CmdError::Static("ERR Invalid client ID")),
+                }
+            }
+            ids = Some(v);
+            break;
+        } else {
+            return Err(CmdError::Syntax);
+        }
+    }
+    let now = ctx.now;
+    let mut text = String::new();
+    for c in ctx.srv.clients.all() {
+        if ids.as_ref().is_some_and(|v| !v.contains(&c.id)) {
+            continue;
+        }
+        let name = if c.id == ctx.sess.id { ctx.srv.commands.full_name(ctx.id) } else { last_cmd_name(ctx, &c) };
+        text.push_str(&describe(&c, now, &name));
+        text.push('\n');
+    }
+    ctx.reply().verbatim(b"txt", text.as_bytes());
+    Ok(())
+}
+
+fn info(ctx: &mut Ctx<'_, '_>, _args: Args<'_>) -> CmdResult {
+    let mut line = describe(&ctx.sess.shared, ctx.now, "client|info");
+    line.push('\n');
+    ctx.reply().verbatim(b"txt", line.as_bytes());
+    Ok(())
+}
+
+fn kill_one(ctx: &mut Ctx<'_, '_>, c: &ClientShared) {
+    if c.id == ctx.sess.id {
+        ctx.sess.close_after_reply = true;
+    } else {
+        c.kill.store(true, Relaxed);
+        c.set_flag(cflag::CLOSE_ASAP, true);
+        ctx.srv.send_to_worker(c.worker, Msg::CheckKills);
+    }
+}
+
+fn kill(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
+    if args.len() == 3 {
+        // Old form: CLIENT KILL addr:port
+        let addr = &args[2];
+        let found = ctx.srv.clients.all().into_iter().find(|c| c.addr.as_bytes() == addr);
+        return match found {
+            Some(c) => {
+                kill_one(ctx, &c);
+                ctx.reply().ok();
+                Ok(())
+            }
+            None => Err(CmdError::Static("ERR No such client")),
+        };
+    }
+    if args.len() % 2 != 0 {
+        return Err(CmdError::Syntax);
+    }
+    let (mut id, mut addr, mut laddr, mut user, mut maxage) = (None, None, None, None, None);
+    let mut skipme = true;
+    let mut only_normal: Option<bool> = None;
+    for pair in (2..args.len()).step_by(2) {
+        let (k, v) = (&args[pair], &args[pair + 1]);
+        if eq_ic(k, "id") {
+            match larder_engine::util::num::parse_i64(v) {
+                Some(n) if n > 0 => id = Some(n as u64),
+                _ => return Err(CmdError::Static("ERR client-id should be greater than 0")),
+            }
+        } else if eq_ic(k, "addr") {
+            addr = Some(v.to_vec());
+        } else if eq_ic(k, "laddr") {
+            laddr = Some(v.to_vec());
+        } else if eq_ic(k, "user") {
+            user = Some(v.to_vec());
+        } else if eq_ic(k, "maxage") {
+            maxage = Some(int_arg(v)?);
+        } else if eq_ic(k, "type") {
+            if eq_ic(v, "normal") {
+                only_normal = Some(true);
+            } else if eq_ic(v, "master") || eq_ic(v, "replica") || eq_ic(v, "slave") || eq_ic(v, "pubsub") {
+                only_normal = Some(false);
+            } else {
+                return Err(CmdError::Msg(format!("ERR Unknown client type '{}'", String::from_utf8_lossy(v))));
+            }
+        } else if eq_ic(k, "skipme") {
+            if eq_ic(v, "yes") {
+                skipme = true;
+            } else if eq_ic(v, "no") {
+                skipme = false;
+            } else {
+                return Err(CmdError::Syntax);
+            }
+        } else {
+            return Err(CmdError::Syntax);
+        }
+    }
+    let now = ctx.now;
+    let mut killed = 0;
+    for c in ctx.srv.clients.all() {
+        let matches = id.is_none_or(|i| c.id == i)
+            && addr.as_deref().is_none_or(|a| c.addr.as_bytes() == a)
+            && laddr.as_deref().is_none_or(|a| c.laddr.as_bytes() == a)
+            && user.as_deref().is_none_or(|u| c.user.lock().as_bytes() == u)
+            && maxage.is_none_or(|m| (now.saturating_sub(c.created_ms) / 1000) as i64 >= m)
+            && only_normal.is_none_or(|n| n)
+            && !(skipme && c.id == ctx.sess.id);
+        if matches {
+            kill_one(ctx, &c);
+            killed += 1;
+        }
+    }
+    ctx.reply().int(killed);
+    Ok(())
+}
+
+fn setinfo(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
+    let (attr, val) = (&args[2], &args[3]);
+    if val.iter().any(|&c| !(b'!'..=b'~').contains(&c)) {
+        return Err(CmdError::Msg(format!(
+            "ERR {} cannot contain spaces, newlines or special characters.",
+            String::from_utf8_lossy(attr).to_ascii_lowercase()
+        )));
+    }
+    let v = String::from_utf8_lossy(val).into_owned();
+    let mut lib = ctx.sess.shared.lib.lock();
+    if eq_ic(attr, "lib-name") {
+        lib.0 = v;
+    } else if eq_ic(attr, "lib-ver") {
+        lib.1 = v;
+    } else {
+        return Err(CmdError::Msg(format!("ERR Unrecognized option '{}'", String::from_utf8_lossy(attr))));
+    }
+    drop(lib);
+    ctx.reply().ok();
+    Ok(())
+}
+
+fn on_off(arg: &[u8]) -> Result<bool, CmdError> {
+    if eq_ic(arg, "on") {
+        Ok(true)
+    } else if eq_ic(arg, "off") {
+        Ok(false)
+    } else {
+        Err(CmdError::Syntax)
+    }
+}
+
+fn no_evict(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
+    let on = on_off(&args[2])?;
+    ctx.sess.shared.set_flag(cflag::NO_EVICT, on);
+    ctx.reply().ok();
+    Ok(())
+}
+
+fn no_touch(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
+    let on = on_off(&args[2])?;
+    ctx.sess.no_touch = on;
+    ctx.sess.shared.set_flag(cflag::NO_TOUCH, on);
+    ctx.reply().ok();
+    Ok(())
+}
+
+fn reply(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
+    let a = &args[2];
+    if eq_ic(a, "on") {
+        ctx.sess.reply_mode = ReplyMode::On;
+        ctx.reply().ok();
+    } else if eq_ic(a, "off") {
+        ctx.sess.reply_mode = ReplyMode::Off;
+    } else if eq_ic(a, "skip") {
+        if ctx.sess.reply_mode != ReplyMode::Off {
+            // This command's own reply is dropped too (it writes none).
+            ctx.sess.reply_mode = ReplyMode::SkipNext;
+        }
+    } else {
+        return Err(CmdError::Syntax);
+    }
+    Ok(())
+}
+
+fn pause(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
+    let ms = larder_engine::util::num::parse_i64(&args[2])
+        .filter(|v| *v >= 0)
+        .ok_or(CmdError::Static("ERR timeout is not an integer or out of range"))?;
+    let writes_only = match args.len() {
+        3 => false,
+        4 if eq_ic(&args[3], "write") => true,
+        4 if eq_ic(&args[3], "all") => false,
+        _ => return Err(CmdError::Syntax),
+    };
+    let until = ctx.now.saturating_add(ms as u64);
+    let hot = &ctx.srv.hot;
+    let current = hot.pause_until.load(Relaxed);
+    // A pause in force is extended, and a pause of everything wins over one of writes only.
+    if current > ctx.now {
+        hot.pause_until.store(current.max(until), Relaxed);
+        if !writes_only {
+            hot.pause_writes_only.store(false, Relaxed);
+        }
+    } else {
+        hot.pause_writes_only.store(writes_only, Relaxed);
+        hot.pause_until.store(until, Relaxed);
+    }
+    ctx.reply().ok();
+    Ok(())
+}
+
+fn unpause(ctx: &mut Ctx<'_, '_>, _args: Args<'_>) -> CmdResult {
+    ctx.srv.hot.pause_until.store(0, Relaxed);
+    if let Some(ws) = ctx.srv.workers.get() {
+        for w in ws {
+            let _ = w.waker.wake();
+        }
+    }
+    ctx.reply().ok();
+    Ok(())
+}
+
+/// Writes a HELP reply: a header line then one line per entry.
+pub fn help_lines(ctx: &mut Ctx<'_, '_>, name: &str, lines: &[&str]) {
+    let mut r = ctx.reply();
+    r.array(lines.len() + 1);
+    r.simple(format!("{name} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:").as_bytes());
+    for l in lines {
+        r.simple(l.as_bytes());
+    }
+}
+
+fn help(ctx: &mut Ctx<'_, '_>, _args: Args<'_>) -> CmdResult {
+    help_lines(
+        ctx,
+        "CLIENT",
+        &[
+            "ID -- Return the id of this connection.",
+            "GETNAME / SETNAME <name> -- Read or set this connection's name.",
+            "INFO -- Describe this connection.",
+            "LIST [TYPE normal|master|replica|pubsub] [ID <id> ...] -- Describe open connections.",
+            "KILL <ip:port> | <filter> <value> ... -- Close connections (filters: ID, ADDR, LADDR, USER, TYPE, MAXAGE, SKIPME).",
+            "SETINFO LIB-NAME|LIB-VER <value> -- Record the client library's name or version.",
+            "NO-EVICT ON|OFF -- Exempt this connection from client eviction.",
+            "NO-TOUCH ON|OFF -- Do not update keys' access time on this connection's reads.",
+            "REPLY ON|OFF|SKIP -- Turn replies on, off, or off for the next command.",
+            "PAUSE <ms> [WRITE|ALL] -- Suspend processing of commands (or only writes).",
+            "UNPAUSE -- Resume processing.",
+            "HELP -- Print this help.",
+        ],
+    );
+    Ok(())
+}

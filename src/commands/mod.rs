@@ -86,8 +86,10 @@ pub struct Ctx<'a, 'k> {
     pub out: &'a mut Vec<u8>,
     /// The command's time (unix ms): every expiry check in the command uses it.
     pub now: u64,
-    /// Index of the command in the table (for sub-command dispatch and stats).
+    /// The command's table entry.
     pub spec: &'static CommandSpec,
+    /// The command's id in the table.
+    pub id: usize,
 }
 
 impl<'a, 'k> Ctx<'a, 'k> {

@@ -103,6 +103,12 @@ impl CommandTable {
         }
     }
 
+    /// True for CLIENT and its sub-commands.
+    pub fn is_client_command(&self, spec: &'static CommandSpec) -> bool {
+        self.lookup(b"client")
+            .is_some_and(|(_, c)| std::ptr::eq(spec, c) || c.subcommands.iter().any(|s| std::ptr::eq(s, spec)))
+    }
+
     /// Top-level command ids, in table order.
     pub fn top_level(&self) -> impl Iterator<Item = (usize, &'static CommandSpec)> + '_ {
         self.top.iter().map(|&id| (id, self.all[id]))

@@ -13,6 +13,7 @@
 //! than changing the process's working directory, which is left to the server; `activedefrag
 //! yes` is refused; `loadmodule` and module directives are refused.
 
+mod checks;
 mod directives;
 mod parse;
 mod rewrite;
@@ -143,23 +144,32 @@ impl Config {
     /// value changed, for the server to apply (listeners for `port`/`bind`, eviction for
     /// `maxmemory`, chdir for `dir`, ...); to undo a failed apply, keep a clone from before.
     /// Errors are the reply text without the leading `-`, as Redis 7.2 words them.
-    pub fn set_with(&mut self, pairs: &[(&[u8], &[u8])], access: SetAccess) -> Result<Vec<&'static str>, String> {
+    pub fn set_with(
+        &mut self,
+        pairs: &[(&[u8], &[u8])],
+        access: SetAccess,
+    ) -> Result<Vec<&'static str>, String> {
         let mut found: Vec<(&'static Directive, &'static str, &[u8])> = Vec::new();
         let mut error = None;
         for &(name, value) in pairs {
             let shown = String::from_utf8_lossy(name);
             let Some((d, matched)) = lookup(name) else {
                 error = error.or_else(|| {
-                    Some(format!("ERR Unknown option or number of arguments for CONFIG SET - '{shown}'"))
+                    Some(format!(
+                        "ERR Unknown option or number of arguments for CONFIG SET - '{shown}'"
+                    ))
                 });
                 continue;
             };
             if error.is_some() {
                 continue;
             }
-            let protected = d.has(PROTECTED) && !self.enable_protected_configs.allows(access.client_is_local);
+            let protected =
+                d.has(PROTECTED) && !self.enable_protected_configs.allows(access.client_is_local);
             let failed = |reason: &str| {
-                Some(format!("ERR CONFIG SET failed (possibly related to argument '{shown}') - {reason}"))
+                Some(format!(
+                    "ERR CONFIG SET failed (possibly related to argument '{shown}') - {reason}"
+                ))
             };
             if d.has(IMMUTABLE) {
                 error = failed("can't set immutable config");
@@ -179,7 +189,9 @@ impl Config {
         for &(d, matched, value) in &found {
             let args = split_value(d, value);
             value::apply(&mut next, d, &args, SetMode { save_loaded: None }).map_err(|reason| {
-                format!("ERR CONFIG SET failed (possibly related to argument '{matched}') - {reason}")
+                format!(
+                    "ERR CONFIG SET failed (possibly related to argument '{matched}') - {reason}"
+                )
             })?;
         }
         let changed = found
@@ -202,7 +214,10 @@ impl Config {
     /// The `bind` addresses, each with whether it is optional (written with a leading `-`:
     /// failing to bind it is not an error).
     pub fn bind_addresses(&self) -> impl Iterator<Item = (&str, bool)> {
-        self.bind.iter().map(|a| a.strip_prefix('-').map_or((a.as_str(), false), |s| (s, true)))
+        self.bind.iter().map(|a| {
+            a.strip_prefix('-')
+                .map_or((a.as_str(), false), |s| (s, true))
+        })
     }
 }
 

@@ -20,6 +20,8 @@ pub enum Status {
     MoreInput,
     /// Close it.
     Close,
+    /// CLIENT PAUSE holds back its next request: retry it later.
+    Paused,
 }
 
 const READ_CHUNK: usize = 16 * 1024;
@@ -126,9 +128,7 @@ impl Conn {
             }
         }
         ThreadStats::add(&srv.stats.mine().net_in, read_total as u64);
-        if read_total > 0 {
-            self.process(srv, worker);
-        }
+        let paused = read_total > 0 && self.process(srv, worker);
         let limit = srv.hot.query_buffer_limit.load(Relaxed) as usize;
         if self.rend - self.rstart > limit {
             super::log::warning("Closing client that reached max query buffer length");
@@ -138,7 +138,9 @@ impl Conn {
         if st == Status::Close || eof {
             return Status::Close;
         }
-        if read_total >= READ_BUDGET {
+        if paused {
+            Status::Paused
+        } else if read_total >= READ_BUDGET {
             Status::MoreInput
         } else {
             st
@@ -158,7 +160,8 @@ impl Conn {
     }
 
     /// Parses and executes every complete request in the read buffer.
-    fn process(&mut self, srv: &Server, worker: usize) {
+    fn process(&mut self, srv: &Server, worker: usize) -> bool {
+        let mut paused = false;
         let mut gate = Some(srv.keyspace.gate(worker));
         let mut limits = ParseLimits { max_bulk_len: srv.hot.proto_max_bulk_len.load(Relaxed) as usize, authenticated: true };
         while self.rstart < self.rend && !self.sess.close_after_reply {
@@ -169,6 +172,12 @@ impl Conn {
                 Ok(Parse::Complete { consumed }) => {
                     if self.req.argc() > 0 {
                         let args = self.req.args(&input[..consumed]);
+                        if dispatch::paused(srv, args, larder_engine::clock::now_ms()) {
+                            // Parse it again once the pause is over.
+                            self.parser = RequestParser::new();
+                            paused = true;
+                            break;
+                        }
                         dispatch::execute(srv, &mut self.sess, args, &mut self.wbuf, &mut gate, worker);
                     }
                     self.rstart += consumed;
@@ -191,6 +200,17 @@ impl Conn {
             }
         }
         self.sess.shared.qbuf.store(self.rend - self.rstart, Relaxed);
+        paused
+    }
+
+    /// Runs requests held back by CLIENT PAUSE.
+    pub fn resume(&mut self, srv: &Server, worker: usize) -> Status {
+        let paused = self.process(srv, worker);
+        match self.flush(srv) {
+            Status::Close => Status::Close,
+            _ if paused => Status::Paused,
+            st => st,
+        }
     }
 
     /// Writes pending output; `Close` once a closing client has nothing left to send.

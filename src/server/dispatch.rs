@@ -52,6 +52,20 @@ pub fn resolve(srv: &Server, args: Args<'_>) -> Result<(usize, &'static CommandS
     Ok((id, spec))
 }
 
+/// True when CLIENT PAUSE holds back this request now.
+pub fn paused(srv: &Server, args: Args<'_>, now: u64) -> bool {
+    let until = srv.hot.pause_until.load(Relaxed);
+    if until == 0 || now >= until {
+        return false;
+    }
+    match resolve(srv, args) {
+        // CLIENT sub-commands stay available so a pause can be lifted.
+        Ok((_, spec)) if srv.commands.is_client_command(spec) => false,
+        Ok((_, spec)) => !srv.hot.pause_writes_only.load(Relaxed) || spec.has(flag::WRITE),
+        Err(_) => !srv.hot.pause_writes_only.load(Relaxed),
+    }
+}
+
 /// Executes one request and appends its reply to `out`.
 pub fn execute<'s>(
     srv: &'s Server,
@@ -105,7 +119,7 @@ fn run<'s>(
         *gate = None;
         let excl = ks.exclusive();
         let mut locked = ks.lock_on_demand();
-        let r = call(srv, sess, args, out, &mut locked, now, spec);
+        let r = call(srv, sess, args, out, &mut locked, now, spec, id);
         fold_events(srv, &mut locked);
         drop(locked);
         drop(excl);
@@ -113,7 +127,7 @@ fn run<'s>(
         r
     } else if spec.has(flag::VISITS_SHARDS) {
         let mut locked = ks.lock_on_demand();
-        let r = call(srv, sess, args, out, &mut locked, now, spec);
+        let r = call(srv, sess, args, out, &mut locked, now, spec, id);
         fold_events(srv, &mut locked);
         r
     } else {
@@ -121,7 +135,7 @@ fn run<'s>(
         let wanted: SmallVec<[(u32, u16); 4]> =
             spec.key_positions(args.len()).map(|i| (db, KeyRef::new(&args[i]).shard as u16)).collect();
         let mut locked = ks.lock_set(wanted);
-        let r = call(srv, sess, args, out, &mut locked, now, spec);
+        let r = call(srv, sess, args, out, &mut locked, now, spec, id);
         fold_events(srv, &mut locked);
         r
     };
@@ -150,6 +164,7 @@ fn run<'s>(
     sess.shared.commands.fetch_add(1, Relaxed);
 }
 
+#[allow(clippy::too_many_arguments)]
 fn call(
     srv: &Server,
     sess: &mut Session,
@@ -158,8 +173,9 @@ fn call(
     locked: &mut Locked<'_>,
     now: u64,
     spec: &'static CommandSpec,
+    id: usize,
 ) -> Result<(), CmdError> {
-    let mut ctx = Ctx { srv, sess, keys: locked, out, now, spec };
+    let mut ctx = Ctx { srv, sess, keys: locked, out, now, spec, id };
     (spec.handler)(&mut ctx, args)
 }
 

@@ -53,6 +53,10 @@ pub struct Hot {
     pub active_expire: AtomicBool,
     /// hz.
     pub hz: AtomicU64,
+    /// CLIENT PAUSE deadline (unix ms; 0 when not paused).
+    pub pause_until: AtomicU64,
+    /// CLIENT PAUSE WRITE (only writes are held back).
+    pub pause_writes_only: AtomicBool,
 }
 
 /// A worker's mailbox: how other threads hand it connections and signals.
@@ -96,8 +100,6 @@ pub struct Server {
     pub monitors: Mutex<Vec<(u64, usize)>>,
     /// True while at least one MONITOR client exists.
     pub monitoring: AtomicBool,
-    /// CLIENT PAUSE deadline (unix ms) and whether it pauses only writes.
-    pub pause: Mutex<Option<(u64, bool)>>,
     /// Set when the server is shutting down.
     pub shutting_down: AtomicBool,
     /// Start instant (uptime).
@@ -131,7 +133,6 @@ impl Server {
             slowlog: Mutex::new(slowlog::SlowLog::default()),
             monitors: Mutex::new(Vec::new()),
             monitoring: AtomicBool::new(false),
-            pause: Mutex::new(None),
             shutting_down: AtomicBool::new(false),
             started: Instant::now(),
             run_id: (0..40).map(|_| char::from_digit(fastrand::u32(0..16), 16).unwrap_or('0')).collect(),

@@ -44,7 +44,7 @@ pub fn start_workers(srv: &Arc<Server>) -> io::Result<Vec<JoinHandle<()>>> {
         let srv = srv.clone();
         threads.push(std::thread::Builder::new().name(format!("larder-worker-{i}")).spawn(move || {
             Stats::bind_thread(i);
-            Worker { srv: &srv, index: i, poll, conns: Vec::new(), free: Vec::new() }.run();
+            Worker { srv: &srv, index: i, poll, conns: Vec::new(), free: Vec::new(), paused: Vec::new() }.run();
         })?);
     }
     Ok(threads)
@@ -56,6 +56,8 @@ struct Worker<'s> {
     poll: Poll,
     conns: Vec<Option<Conn>>,
     free: Vec<usize>,
+    /// Connections whose next request waits for CLIENT PAUSE to end.
+    paused: Vec<usize>,
 }
 
 impl Worker<'_> {
@@ -78,7 +80,10 @@ impl Worker<'_> {
             }
             for ev in events.iter() {
                 match ev.token() {
-                    WAKER => self.drain_inbox(),
+                    WAKER => {
+                        self.drain_inbox();
+                        self.retry_paused();
+                    }
                     Token(t) => {
                         let slot = t - 1;
                         if ev.is_readable() || ev.is_read_closed() || ev.is_error() {
@@ -106,7 +111,24 @@ impl Worker<'_> {
         match status {
             Status::Open => {}
             Status::MoreInput => pending.push(slot),
+            Status::Paused => {
+                if !self.paused.contains(&slot) {
+                    self.paused.push(slot);
+                }
+            }
             Status::Close => self.close(slot),
+        }
+    }
+
+    /// Retries connections held back by CLIENT PAUSE.
+    fn retry_paused(&mut self) {
+        for slot in std::mem::take(&mut self.paused) {
+            let Some(Some(conn)) = self.conns.get_mut(slot) else { continue };
+            match conn.resume(self.srv, self.index) {
+                Status::Paused => self.paused.push(slot),
+                Status::Close => self.close(slot),
+                _ => {}
+            }
         }
     }
 
@@ -157,6 +179,7 @@ impl Worker<'_> {
         if let Some(Some(mut c)) = self.conns.get_mut(slot).map(Option::take) {
             let _ = self.poll.registry().deregister(c.stream_mut());
             c.on_close(self.srv);
+            self.paused.retain(|&p| p != slot);
             self.free.push(slot);
         }
     }
@@ -178,6 +201,7 @@ impl Worker<'_> {
 
     /// Periodic work: CLIENT KILL flags and idle-client timeouts.
     fn tick(&mut self) {
+        self.retry_paused();
         self.check_kills();
         let timeout = self.srv.hot.timeout.load(Relaxed);
         if timeout > 0 {
