@@ -9,7 +9,6 @@ use crate::server::{LARDER_VERSION, REDIS_VERSION};
 
 const C: Group = Group::Connection;
 const A_FC: u64 = acl::FAST | acl::CONNECTION;
-const A_SC: u64 = acl::SLOW | acl::CONNECTION;
 const NS: u32 = flag::NOSCRIPT | flag::LOADING | flag::STALE;
 
 /// The connection family's table entries.

@@ -36,6 +36,10 @@ pub fn resolve(srv: &Server, args: Args<'_>) -> Result<(usize, &'static CommandS
     };
     if spec.has(flag::CONTAINER) {
         if args.len() < 2 {
+            // COMMAND runs on its own; other containers need a sub-command.
+            if spec.arity_ok(1) {
+                return Ok((id, spec));
+            }
             return Err(crate::commands::arity_error(spec.name));
         }
         return match srv.commands.lookup_sub(id, &args[1]) {

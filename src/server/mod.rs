@@ -112,6 +112,10 @@ pub struct Server {
     pub port: u16,
     /// Path of the executable.
     pub executable: String,
+    /// Bytes allocated when the server became ready (used_memory_startup).
+    pub startup_memory: u64,
+    /// Unix time (seconds) at start.
+    pub started_unix: u64,
 }
 
 impl Server {
@@ -123,7 +127,7 @@ impl Server {
         let port = config.port;
         let password = config.requirepass.clone();
         let srv = Server {
-            keyspace: Keyspace::new(config.databases as usize, threads),
+            keyspace: Keyspace::new(config.databases, threads),
             stats: stats::Stats::new(threads, commands.len()),
             commands,
             hot,
@@ -140,6 +144,8 @@ impl Server {
             port,
             executable: std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_default(),
             config: RwLock::new(config),
+            startup_memory: 0,
+            started_unix: larder_engine::clock::now_ms() / 1000,
         };
         srv.hot.active_expire.store(true, Relaxed);
         srv.apply_config();
@@ -216,9 +222,16 @@ pub fn run(argv: &[String]) -> i32 {
     log::init(config.loglevel.as_str(), &config.logfile);
     let threads = match config.io_threads {
         0 => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
-        n => n as usize,
+        n => n,
     };
-    let srv = Arc::new(Server::new(config, threads));
+    if let Err(e) = std::env::set_current_dir(&config.dir) {
+        log::warning(&format!("Can't chdir to '{}': {e}", config.dir.display()));
+        return 1;
+    }
+    let mut srv = Server::new(config, threads);
+    larder_engine::memory::flush_thread();
+    srv.startup_memory = larder_engine::memory::used();
+    let srv = Arc::new(srv);
     log::notice(&format!(
         "Larder {LARDER_VERSION} (redis_version {REDIS_VERSION}) starting, pid={}, port={}, worker threads={threads}",
         std::process::id(),

@@ -62,7 +62,7 @@ impl Shard {
     /// Like [`Shard::get`] without removing an expired key (for read paths that must not
     /// write, such as a replica's view); an expired key is reported absent.
     pub fn peek(&self, k: &KeyRef<'_>, now: u64) -> Option<&Entry> {
-        self.table.get(k.hash, k.key).filter(|e| !e.expire_ms().is_some_and(|t| t <= now))
+        self.table.get(k.hash, k.key).filter(|e| e.expire_ms().is_none_or(|t| t > now))
     }
 
     /// Stores `value` under `k` with the given expiry, replacing any previous value.
