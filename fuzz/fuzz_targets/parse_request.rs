@@ -51,7 +51,12 @@ fn round_trip(args: &[Vec<u8>]) {
     }
     let mut req = Request::new();
     let r = RequestParser::new().parse(&wire, &ParseLimits::default(), &mut req);
-    assert_eq!(r, Ok(Parse::Complete { consumed: wire.len() }));
+    assert_eq!(
+        r,
+        Ok(Parse::Complete {
+            consumed: wire.len()
+        })
+    );
     let back: Vec<Vec<u8>> = req.args(&wire).iter().map(<[u8]>::to_vec).collect();
     assert_eq!(back, args);
 }
@@ -64,7 +69,11 @@ fuzz_target!(|data: &[u8]| {
     let mut seed = u64::from_le_bytes(data[1..9].try_into().unwrap()) | 1;
     let input = &data[9..];
     let limits = ParseLimits {
-        max_bulk_len: if flags & 2 != 0 { 16 } else { 512 * 1024 * 1024 },
+        max_bulk_len: if flags & 2 != 0 {
+            16
+        } else {
+            512 * 1024 * 1024
+        },
         authenticated: flags & 1 == 0,
     };
 

@@ -2,6 +2,7 @@
 //! numeric id per command and sub-command (for statistics).
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use super::spec::{flag, CommandSpec};
 
@@ -25,12 +26,31 @@ fn families() -> impl Iterator<Item = &'static CommandSpec> {
     .flatten()
 }
 
+/// FNV-1a: command names are short and trusted (they come from the table), so a tiny
+/// hash beats SipHash on the per-command lookup.
+#[derive(Default)]
+struct NameHasher(u64);
+
+impl Hasher for NameHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 { 0xcbf2_9ce4_8422_2325 } else { self.0 };
+        for &b in bytes {
+            h = (h ^ b as u64).wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+
 /// Name lookup over the table. Ids: each top-level command, followed by its sub-commands.
 pub struct CommandTable {
     all: Vec<&'static CommandSpec>,
     /// For each id: the container's id when it is a sub-command.
     parent: Vec<Option<usize>>,
-    by_name: HashMap<&'static [u8], usize>,
+    by_name: HashMap<&'static [u8], usize, BuildHasherDefault<NameHasher>>,
     top: Vec<usize>,
 }
 
@@ -39,7 +59,7 @@ const MAX_NAME: usize = 32;
 impl CommandTable {
     /// Builds the lookup structures.
     pub fn build() -> Self {
-        let mut t = CommandTable { all: Vec::new(), parent: Vec::new(), by_name: HashMap::new(), top: Vec::new() };
+        let mut t = CommandTable { all: Vec::new(), parent: Vec::new(), by_name: HashMap::default(), top: Vec::new() };
         for spec in families() {
             let id = t.all.len();
             t.all.push(spec);

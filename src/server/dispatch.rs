@@ -5,7 +5,7 @@
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::Instant;
 
-use larder_engine::keyspace::KeyRef;
+use larder_engine::keyspace::shard_of;
 use larder_engine::{clock, Locked};
 use larder_resp::{Args, Reply};
 use parking_lot::RwLockReadGuard;
@@ -137,7 +137,7 @@ fn run<'s>(
     } else {
         let db = sess.db as u32;
         let wanted: SmallVec<[(u32, u16); 4]> =
-            spec.key_positions(args.len()).map(|i| (db, KeyRef::new(&args[i]).shard as u16)).collect();
+            spec.key_positions(args.len()).map(|i| (db, shard_of(&args[i]) as u16)).collect();
         let mut locked = ks.lock_set(wanted);
         let r = call(srv, sess, args, out, &mut locked, now, spec, id);
         fold_events(srv, &mut locked);
@@ -165,7 +165,9 @@ fn run<'s>(
             srv.hot.slowlog_max_len.load(Relaxed) as usize,
         );
     }
-    sess.shared.commands.fetch_add(1, Relaxed);
+    // Only this connection's worker writes the counter.
+    let c = &sess.shared.commands;
+    c.store(c.load(Relaxed) + 1, Relaxed);
 }
 
 #[allow(clippy::too_many_arguments)]

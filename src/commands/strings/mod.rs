@@ -54,7 +54,7 @@ pub enum Str<'a> {
     Int(i64),
 }
 
-impl Str<'_> {
+impl<'a> Str<'a> {
     /// Writes the value as a bulk string.
     pub fn reply(self, r: &mut Reply<'_>) {
         match self {
@@ -76,6 +76,17 @@ impl Str<'_> {
         match self {
             Str::Bytes(b) => b.len(),
             Str::Int(i) => itoa::Buffer::new().format(i).len(),
+        }
+    }
+
+    /// The bytes, formatting an integer-encoded value into `buf` (no heap allocation).
+    pub fn bytes<'b>(self, buf: &'b mut itoa::Buffer) -> &'b [u8]
+    where
+        'a: 'b,
+    {
+        match self {
+            Str::Bytes(b) => b,
+            Str::Int(i) => buf.format(i).as_bytes(),
         }
     }
 }
@@ -109,6 +120,67 @@ pub fn check_size(ctx: &Ctx<'_, '_>, len: u64) -> CmdResult {
         return Err(CmdError::Static("ERR string exceeds maximum allowed size (proto-max-bulk-len)"));
     }
     Ok(())
+}
+
+/// The configured proto-max-bulk-len: the largest string a command may build.
+#[inline]
+pub fn max_bulk_len(ctx: &Ctx<'_, '_>) -> u64 {
+    ctx.srv.hot.proto_max_bulk_len.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Reserves room for `extra` more bytes the way Redis's `sdsMakeRoomFor` does: double the
+/// needed length below 1 MiB, add 1 MiB above, so repeated appends are amortized O(1) without
+/// doubling the memory of a big string.
+pub fn reserve_greedy(v: &mut Vec<u8>, extra: usize) {
+    const STEP: usize = 1 << 20;
+    let need = v.len().saturating_add(extra);
+    if need <= v.capacity() {
+        return;
+    }
+    let target = if need < STEP { need * 2 } else { need.saturating_add(STEP) };
+    v.reserve_exact(target - v.len());
+}
+
+/// Runs `f` on the string at `k` as a growable buffer (Redis's `raw` encoding), zero-padded
+/// to at least `min_len` bytes: the helper behind APPEND, SETRANGE, SETBIT and BITFIELD.
+///
+/// An inline value is converted to [`Object::Str`] first, keeping its TTL; a missing key is
+/// created (without a TTL) from a zeroed buffer once `f` has filled it. `f` receives the buffer
+/// and whether it was created or grown (Redis's "dirty"), and returns its result with whether
+/// it changed anything; the write is then counted once. WRONGTYPE when `k` is not a string.
+pub fn with_raw<R>(
+    ctx: &mut Ctx<'_, '_>,
+    k: &KeyRef<'_>,
+    min_len: usize,
+    f: impl FnOnce(&mut Vec<u8>, bool) -> (R, bool),
+) -> Result<R, CmdError> {
+    let now = ctx.now;
+    let shard = ctx.shard(k);
+    let Some(e) = shard.get(k, now) else {
+        let mut v = vec![0u8; min_len];
+        let (r, _) = f(&mut v, true);
+        shard.set(k, Value::Obj(Box::new(Object::Str(v))), None);
+        return Ok(r);
+    };
+    if !matches!(e.value(), ValueRef::Obj(Object::Str(_))) {
+        let v = as_str(e)?.to_vec();
+        e.set_value(Value::Obj(Box::new(Object::Str(v))));
+    }
+    #[allow(unreachable_patterns)]
+    let v = match e.object_mut() {
+        Some(Object::Str(v)) => v,
+        _ => return Err(CmdError::WrongType),
+    };
+    let grown = v.len() < min_len;
+    if grown {
+        reserve_greedy(v, min_len - v.len());
+        v.resize(min_len, 0);
+    }
+    let (r, changed) = f(v, grown);
+    if changed || grown {
+        shard.touch_write();
+    }
+    Ok(r)
 }
 
 /// Reads a key for a GET-like command: counts the hit or miss, stamps the access time.
