@@ -9,7 +9,9 @@
 
 use larder_engine::util::glob::glob_match;
 use larder_engine::util::num::parse_i64;
-use larder_engine::{clock, Entry, KeyRef, Keyspace, Locked, Object, Shard, Value, ValueRef, SHARDS};
+use larder_engine::{
+    clock, Entry, KeyRef, Keyspace, Locked, Object, Shard, Value, ValueRef, SHARDS,
+};
 use larder_resp::{Args, Reply};
 
 use super::spec::{acl, cmd, flag, keys, CommandSpec, Group, Keys};
@@ -33,6 +35,7 @@ const SHARED_REFCOUNT: i64 = i32::MAX as i64;
 /// Redis shares the integers `0..SHARED_INTEGERS` between keys (OBJ_SHARED_INTEGERS).
 const SHARED_INTEGERS: i64 = 10_000;
 
+#[rustfmt::skip]
 static OBJECT_SUBS: &[CommandSpec] = &[
     cmd("encoding", 3, flag::READONLY, A_RS, keys(2, 2, 1), G, "2.2.3", "O(1)", "Names the internal representation of a key's value.", object_encoding),
     cmd("freq", 3, flag::READONLY, A_RS, keys(2, 2, 1), G, "4.0.0", "O(1)", "Returns a key's logarithmic access-frequency counter (LFU policies only).", object_freq),
@@ -42,6 +45,7 @@ static OBJECT_SUBS: &[CommandSpec] = &[
 ];
 
 /// The generic family's table entries.
+#[rustfmt::skip]
 pub static COMMANDS: &[CommandSpec] = &[
     cmd("del", -2, flag::WRITE, A_WS, keys(1, -1, 1), G, "1.0.0", "O(N) where N is the number of keys that will be removed.", "Removes keys.", del),
     cmd("unlink", -2, WF, A_WF, keys(1, -1, 1), G, "4.0.0", "O(1) for each key removed regardless of its size.", "Removes keys, reclaiming their memory in the background.", del),
@@ -100,7 +104,9 @@ fn rekey(mut e: Entry, key: &[u8]) -> Entry {
 fn db_arg(ctx: &Ctx<'_, '_>, arg: &[u8]) -> Result<usize, CmdError> {
     let v = int_arg(arg)?;
     if v < i32::MIN as i64 || v > i32::MAX as i64 {
-        return Err(CmdError::Static("ERR value is out of range, value must between -2147483648 and 2147483647"));
+        return Err(CmdError::Static(
+            "ERR value is out of range, value must between -2147483648 and 2147483647",
+        ));
     }
     if v < 0 || v as usize >= ctx.srv.keyspace.db_count() {
         return Err(DB_RANGE);
@@ -237,7 +243,11 @@ fn move_cmd(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
     }
     let (k, now) = (KeyRef::new(&args[1]), ctx.now);
     let moved = ctx.keys.get(src_db, &k, now).is_some() && ctx.keys.get(dst_db, &k, now).is_none();
-    let entry = if moved { ctx.keys.shard_for(src_db, &k).remove(&k) } else { None };
+    let entry = if moved {
+        ctx.keys.shard_for(src_db, &k).remove(&k)
+    } else {
+        None
+    };
     let Some(entry) = entry else {
         ctx.reply().int(0);
         return Ok(());
@@ -322,7 +332,9 @@ fn flushall(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
 /// SWAPDB a b: exchanges the shards' contents pairwise (whole keyspace held).
 fn swapdb(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
     let index = |arg: &[u8], msg: &'static str| {
-        parse_i64(arg).filter(|v| *v >= i32::MIN as i64 && *v <= i32::MAX as i64).ok_or(CmdError::Static(msg))
+        parse_i64(arg)
+            .filter(|v| *v >= i32::MIN as i64 && *v <= i32::MAX as i64)
+            .ok_or(CmdError::Static(msg))
     };
     let a = index(&args[1], "ERR invalid first DB index")?;
     let b = index(&args[2], "ERR invalid second DB index")?;
@@ -384,7 +396,7 @@ fn random_live_key(shard: &mut Shard, now: u64) -> Option<Vec<u8>> {
     loop {
         let e = shard.table().random()?;
         let key = e.key().to_vec();
-        if !e.expire_ms().is_some_and(|t| t <= now) {
+        if e.expire_ms().is_none_or(|t| t > now) {
             return Some(key);
         }
         // Lazy expiry removes it and counts the expiration.
@@ -404,7 +416,8 @@ fn keys_cmd(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
     for i in 0..SHARDS {
         let shard = ctx.keys.shard(db, i);
         for e in shard.table().iter() {
-            if (all || glob_match(pattern, e.key(), false)) && !e.expire_ms().is_some_and(|t| t <= now) {
+            if (all || glob_match(pattern, e.key(), false)) && e.expire_ms().is_none_or(|t| t > now)
+            {
                 r.bulk(e.key());
                 n += 1;
             }
@@ -425,7 +438,9 @@ fn object_lookup<'c>(ctx: &'c mut Ctx<'_, '_>, key: &[u8]) -> Option<&'c mut Ent
 
 fn object_encoding(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
     let enc = object_lookup(ctx, &args[2]).map(|e| match e.value() {
-        ValueRef::Bytes(_) | ValueRef::Int(_) | ValueRef::Obj(Object::Str(_)) => super::strings::encoding(e),
+        ValueRef::Bytes(_) | ValueRef::Int(_) | ValueRef::Obj(Object::Str(_)) => {
+            super::strings::encoding(e)
+        }
         #[allow(unreachable_patterns)]
         ValueRef::Obj(_) => "unknown",
     });
@@ -438,7 +453,10 @@ fn object_encoding(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
 
 /// True for the policies that track access frequency instead of recency.
 fn lfu_policy(p: MaxmemoryPolicy) -> bool {
-    matches!(p, MaxmemoryPolicy::VolatileLfu | MaxmemoryPolicy::AllkeysLfu)
+    matches!(
+        p,
+        MaxmemoryPolicy::VolatileLfu | MaxmemoryPolicy::AllkeysLfu
+    )
 }
 
 fn object_freq(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
@@ -477,7 +495,10 @@ fn object_refcount(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
         let c = ctx.srv.config.read();
         let per_key_lru = matches!(
             c.maxmemory_policy,
-            MaxmemoryPolicy::VolatileLru | MaxmemoryPolicy::AllkeysLru | MaxmemoryPolicy::VolatileLfu | MaxmemoryPolicy::AllkeysLfu
+            MaxmemoryPolicy::VolatileLru
+                | MaxmemoryPolicy::AllkeysLru
+                | MaxmemoryPolicy::VolatileLfu
+                | MaxmemoryPolicy::AllkeysLfu
         );
         c.maxmemory == 0 || !per_key_lru
     };

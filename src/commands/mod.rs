@@ -13,6 +13,7 @@ mod config_cmd;
 mod connection;
 mod debug;
 mod expire;
+mod functions;
 mod info;
 mod keys;
 mod scan;

@@ -21,6 +21,7 @@ fn families() -> impl Iterator<Item = &'static CommandSpec> {
         super::command_cmd::COMMANDS,
         super::info::COMMANDS,
         super::debug::COMMANDS,
+        super::functions::COMMANDS,
     ]
     .into_iter()
     .flatten()

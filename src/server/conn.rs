@@ -177,8 +177,7 @@ impl Conn {
                     if self.req.argc() > 0 {
                         let args = self.req.args(&input[..consumed]);
                         if dispatch::paused(srv, args, larder_engine::clock::now_ms()) {
-                            // Parse it again once the pause is over.
-                            self.parser = RequestParser::new();
+                            // Left unconsumed: parsed again once the pause is over.
                             paused = true;
                             break;
                         }

@@ -38,13 +38,14 @@ const BAD_OFFSET: CmdError = CmdError::Static("ERR bit offset is not an integer 
 /// Parses a bit offset as Redis does: a non-negative integer whose byte (`offset / 8`) is
 /// below proto-max-bulk-len. With `field_bits > 0` (BITFIELD), `#n` means `n * field_bits`.
 ///
-/// Redis multiplies `#n` without an overflow check; an overflowing product is rejected here.
+/// Redis multiplies `#n` in 64-bit arithmetic that wraps on overflow (so a huge `#n` may
+/// land on a small valid offset); this does the same, so both accept the same requests.
 fn bit_offset(ctx: &Ctx<'_, '_>, arg: &[u8], field_bits: u32) -> Result<u64, CmdError> {
     let (digits, unit) = match arg.split_first() {
         Some((b'#', rest)) if field_bits > 0 => (rest, i64::from(field_bits)),
         _ => (arg, 1),
     };
-    let v = parse_i64(digits).and_then(|v| v.checked_mul(unit)).ok_or(BAD_OFFSET)?;
+    let v = parse_i64(digits).ok_or(BAD_OFFSET)?.wrapping_mul(unit);
     if v < 0 || (v as u64 >> 3) >= max_bulk_len(ctx) {
         return Err(BAD_OFFSET);
     }
