@@ -118,38 +118,36 @@ fn last_cmd_name(ctx: &Ctx<'_, '_>, c: &ClientShared) -> String {
 }
 
 fn list(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
-    let mut ids: Option<Vec<u64>> = None;
-    let mut i = 2;
-    while i < args.len() {
-        if eq_ic(&args[i], "type") && i + 1 < args.len() {
-            let t = &args[i + 1];
-            if !(eq_ic(t, "normal") || eq_ic(t, "master") || eq_ic(t, "replica") || eq_ic(t, "slave") || eq_ic(t, "pubsub")) {
-                return Err(CmdError::Msg(format!("ERR Unknown client type '{}'", String::from_utf8_lossy(t))));
-            }
-            if !eq_ic(t, "normal") {
-                ids = Some(Vec::new());
-            }
-            i += 2;
-        } else if eq_ic(&args[i], "id") && i + 1 < args.len() {
-            let mut v = Vec::new();
-            for a in args.iter().skip(i + 1) {
-                match larder_engine::util::num::parse_i64(a) {
-                    Some(n) if n > 0 => v.push(n as u64),
-                    _ => return Err(CmdError::Static("ERR Invalid client ID")),
-                }
-            }
-            ids = Some(v);
-            break;
-        } else {
-            return Err(CmdError::Syntax);
+    // As Redis 7.2: `TYPE <type>` alone, or `ID <id> [<id> ...]` (listed in the order given,
+    // unknown ids skipped), or nothing.
+    let clients: Vec<std::sync::Arc<ClientShared>> = if args.len() == 4 && eq_ic(&args[2], "type") {
+        let t = &args[3];
+        if !(eq_ic(t, "normal") || eq_ic(t, "master") || eq_ic(t, "replica") || eq_ic(t, "slave") || eq_ic(t, "pubsub")) {
+            return Err(CmdError::Msg(format!("ERR Unknown client type '{}'", String::from_utf8_lossy(t))));
         }
-    }
+        // Every client is a normal one for now.
+        if eq_ic(t, "normal") {
+            ctx.srv.clients.all()
+        } else {
+            Vec::new()
+        }
+    } else if args.len() > 3 && eq_ic(&args[2], "id") {
+        let mut found = Vec::new();
+        for a in args.iter().skip(3) {
+            let id = larder_engine::util::num::parse_i64(a).ok_or(CmdError::Static("ERR Invalid client ID"))?;
+            if let Some(c) = u64::try_from(id).ok().and_then(|id| ctx.srv.clients.get(id)) {
+                found.push(c);
+            }
+        }
+        found
+    } else if args.len() == 2 {
+        ctx.srv.clients.all()
+    } else {
+        return Err(CmdError::Syntax);
+    };
     let now = ctx.now;
     let mut text = String::new();
-    for c in ctx.srv.clients.all() {
-        if ids.as_ref().is_some_and(|v| !v.contains(&c.id)) {
-            continue;
-        }
+    for c in clients {
         let name = if c.id == ctx.sess.id { ctx.srv.commands.full_name(ctx.id) } else { last_cmd_name(ctx, &c) };
         text.push_str(&describe(&c, now, &name));
         text.push('\n');
@@ -207,6 +205,10 @@ fn kill(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
         } else if eq_ic(k, "laddr") {
             laddr = Some(v.to_vec());
         } else if eq_ic(k, "user") {
+            // Only the default user exists.
+            if v != b"default" {
+                return Err(CmdError::Msg(format!("ERR No such user '{}'", String::from_utf8_lossy(v))));
+            }
             user = Some(v.to_vec());
         } else if eq_ic(k, "maxage") {
             maxage = Some(int_arg(v)?);
@@ -251,20 +253,23 @@ fn kill(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
 
 fn setinfo(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
     let (attr, val) = (&args[2], &args[3]);
+    // As Redis: the attribute is checked first, and errors name it as the client wrote it.
+    let name_it = !eq_ic(attr, "lib-ver");
+    if name_it && !eq_ic(attr, "lib-name") {
+        return Err(CmdError::Msg(format!("ERR Unrecognized option '{}'", String::from_utf8_lossy(attr))));
+    }
     if val.iter().any(|&c| !(b'!'..=b'~').contains(&c)) {
         return Err(CmdError::Msg(format!(
             "ERR {} cannot contain spaces, newlines or special characters.",
-            String::from_utf8_lossy(attr).to_ascii_lowercase()
+            String::from_utf8_lossy(attr)
         )));
     }
     let v = String::from_utf8_lossy(val).into_owned();
     let mut lib = ctx.sess.shared.lib.lock();
-    if eq_ic(attr, "lib-name") {
+    if name_it {
         lib.0 = v;
-    } else if eq_ic(attr, "lib-ver") {
-        lib.1 = v;
     } else {
-        return Err(CmdError::Msg(format!("ERR Unrecognized option '{}'", String::from_utf8_lossy(attr))));
+        lib.1 = v;
     }
     drop(lib);
     ctx.reply().ok();
@@ -314,17 +319,30 @@ fn reply(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
     Ok(())
 }
 
+/// Parses a timeout in milliseconds as Redis's `getTimeoutFromObjectOrReply` does (CLIENT
+/// PAUSE, WAIT), with its error texts.
+pub(crate) fn timeout_ms_arg(arg: &[u8], now: u64) -> Result<u64, CmdError> {
+    let ms = larder_engine::util::num::parse_i64(arg).ok_or(CmdError::Static("ERR timeout is not an integer or out of range"))?;
+    if ms < 0 {
+        return Err(CmdError::Static("ERR timeout is negative"));
+    }
+    if ms > 0 && ms > i64::MAX - now as i64 {
+        return Err(CmdError::Static("ERR timeout is out of range"));
+    }
+    Ok(ms as u64)
+}
+
 fn pause(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
-    let ms = larder_engine::util::num::parse_i64(&args[2])
-        .filter(|v| *v >= 0)
-        .ok_or(CmdError::Static("ERR timeout is not an integer or out of range"))?;
+    // The mode is checked before the timeout, as Redis does.
     let writes_only = match args.len() {
         3 => false,
         4 if eq_ic(&args[3], "write") => true,
         4 if eq_ic(&args[3], "all") => false,
+        4 => return Err(CmdError::Static("ERR CLIENT PAUSE mode must be WRITE or ALL")),
         _ => return Err(CmdError::Syntax),
     };
-    let until = ctx.now.saturating_add(ms as u64);
+    let ms = timeout_ms_arg(&args[2], ctx.now)?;
+    let until = ctx.now.saturating_add(ms);
     let hot = &ctx.srv.hot;
     let current = hot.pause_until.load(Relaxed);
     // A pause in force is extended, and a pause of everything wins over one of writes only.

@@ -209,11 +209,9 @@ fn list(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
         let name = srv.commands.full_name(id);
         let keep = match filter {
             None => true,
-            Some((kind, v)) if eq_ic(kind, "module") => {
-                let _ = v;
-                false
-            }
-            Some((kind, v)) if eq_ic(kind, "aclcat") => acl_names(spec).iter().any(|c| c[1..].as_bytes().eq_ignore_ascii_case(v)),
+            // No modules exist, so no command belongs to one.
+            Some((kind, _)) if eq_ic(kind, "module") => false,
+            Some((kind, v)) if eq_ic(kind, "aclcat") => acl_names(spec).iter().any(|c| c.as_bytes()[1..].eq_ignore_ascii_case(v)),
             Some((kind, v)) if eq_ic(kind, "pattern") => glob_match(v, name.as_bytes(), true),
             Some(_) => return Err(CmdError::Syntax),
         };

@@ -65,8 +65,8 @@ fn apply_changes(ctx: &mut Ctx<'_, '_>, changed: &[&'static str]) {
 }
 
 fn resetstat(ctx: &mut Ctx<'_, '_>, _args: Args<'_>) -> CmdResult {
+    // As Redis: statistics only; the slow log is emptied by SLOWLOG RESET alone.
     ctx.srv.stats.reset();
-    ctx.srv.slowlog.lock().reset();
     ctx.reply().ok();
     Ok(())
 }

@@ -65,7 +65,8 @@ fn reset(ctx: &mut Ctx<'_, '_>, _args: Args<'_>) -> CmdResult {
 
 /// Checks a user/password pair against requirepass (only the `default` user exists).
 fn check_password(ctx: &Ctx<'_, '_>, user: &[u8], pass: &[u8]) -> bool {
-    if !user.eq_ignore_ascii_case(b"default") {
+    // User names are case-sensitive, as in Redis's ACL.
+    if user != b"default" {
         return false;
     }
     match &*ctx.srv.password.read() {
@@ -127,6 +128,10 @@ fn hello(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
             auth = Some((&args[i + 1], &args[i + 2]));
             i += 3;
         } else if eq_ic(&args[i], "setname") && rest >= 1 {
+            // Redis checks the name while reading the options, before authenticating.
+            if !valid_client_name(&args[i + 1]) {
+                return Err(CmdError::Static("ERR Client names cannot contain spaces, newlines or special characters."));
+            }
             name = Some(&args[i + 1]);
             i += 2;
         } else {
@@ -143,9 +148,6 @@ fn hello(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
         return Err(CmdError::Static("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time"));
     }
     if let Some(n) = name {
-        if !valid_client_name(n) {
-            return Err(CmdError::Static("ERR Client names cannot contain spaces, newlines or special characters."));
-        }
         *ctx.sess.shared.name.lock() = if n.is_empty() { None } else { Some(n.to_vec()) };
     }
     if let Some(p) = proto {

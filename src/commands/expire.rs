@@ -179,11 +179,11 @@ fn ttl_generic(ctx: &mut Ctx<'_, '_>, args: Args<'_>, ms: bool, absolute: bool) 
             None => -1,
             Some(t) => {
                 let t = if absolute { t } else { t.saturating_sub(now) };
-                let t = t.min(i64::MAX as u64 - 500) as i64;
+                let t = t.min(i64::MAX as u64) as i64;
                 if ms {
                     t
                 } else {
-                    (t + 500) / 1000
+                    t.saturating_add(500) / 1000
                 }
             }
         },

@@ -39,13 +39,23 @@ fn time(ctx: &mut Ctx<'_, '_>, _args: Args<'_>) -> CmdResult {
 }
 
 fn shutdown(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
-    let mut abort = false;
+    let (mut abort, mut save, mut nosave, mut other) = (false, false, false, false);
     for a in args.iter().skip(1) {
         if eq_ic(a, "abort") {
             abort = true;
-        } else if !(eq_ic(a, "nosave") || eq_ic(a, "save") || eq_ic(a, "now") || eq_ic(a, "force")) {
+        } else if eq_ic(a, "nosave") {
+            nosave = true;
+        } else if eq_ic(a, "save") {
+            save = true;
+        } else if eq_ic(a, "now") || eq_ic(a, "force") {
+            other = true;
+        } else {
             return Err(CmdError::Syntax);
         }
+    }
+    // Illegal combinations, as Redis: ABORT with anything else, SAVE with NOSAVE.
+    if (abort && (save || nosave || other)) || (save && nosave) {
+        return Err(CmdError::Syntax);
     }
     if abort {
         return Err(CmdError::Static("ERR No shutdown in progress."));
@@ -128,10 +138,7 @@ fn monitor(ctx: &mut Ctx<'_, '_>, _args: Args<'_>) -> CmdResult {
 
 fn wait(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
     int_arg(&args[1])?;
-    let timeout = int_arg(&args[2])?;
-    if timeout < 0 {
-        return Err(CmdError::Static("ERR timeout is negative"));
-    }
+    super::client_cmd::timeout_ms_arg(&args[2], ctx.now)?;
     // No replicas exist yet, so none can acknowledge.
     ctx.reply().int(0);
     Ok(())

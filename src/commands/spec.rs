@@ -152,6 +152,14 @@ pub enum Group {
     Connection,
     /// Server management.
     Server,
+    /// Hashes.
+    Hash,
+    /// Lists.
+    List,
+    /// Sets.
+    Set,
+    /// Sorted sets.
+    SortedSet,
 }
 
 impl Group {
@@ -163,6 +171,10 @@ impl Group {
             Group::Bitmap => "bitmap",
             Group::Connection => "connection",
             Group::Server => "server",
+            Group::Hash => "hash",
+            Group::List => "list",
+            Group::Set => "set",
+            Group::SortedSet => "sorted-set",
         }
     }
 }

@@ -22,6 +22,10 @@ fn families() -> impl Iterator<Item = &'static CommandSpec> {
         super::info::COMMANDS,
         super::debug::COMMANDS,
         super::functions::COMMANDS,
+        super::hashes::COMMANDS,
+        super::lists::COMMANDS,
+        super::sets::COMMANDS,
+        super::zsets::COMMANDS,
     ]
     .into_iter()
     .flatten()

@@ -176,7 +176,7 @@ impl Conn {
                 Ok(Parse::Complete { consumed }) => {
                     if self.req.argc() > 0 {
                         let args = self.req.args(&input[..consumed]);
-                        if dispatch::paused(srv, args, larder_engine::clock::now_ms()) {
+                        if dispatch::paused(srv, args) {
                             // Left unconsumed: parsed again once the pause is over.
                             paused = true;
                             break;

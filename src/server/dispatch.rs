@@ -57,9 +57,10 @@ pub fn resolve(srv: &Server, args: Args<'_>) -> Result<(usize, &'static CommandS
 }
 
 /// True when CLIENT PAUSE holds back this request now.
-pub fn paused(srv: &Server, args: Args<'_>, now: u64) -> bool {
+#[inline]
+pub fn paused(srv: &Server, args: Args<'_>) -> bool {
     let until = srv.hot.pause_until.load(Relaxed);
-    if until == 0 || now >= until {
+    if until == 0 || clock::now_ms() >= until {
         return false;
     }
     match resolve(srv, args) {
@@ -92,10 +93,12 @@ pub fn execute<'s>(
             } else if !sess.authenticated && !spec.has(flag::NO_AUTH) && srv.hot.auth_required.load(Relaxed) {
                 reject(srv, sess, out, Some(id), CmdError::Static("NOAUTH Authentication required."));
             } else {
-                if srv.monitoring.load(Relaxed) && !spec.has(flag::SKIP_MONITOR) && !spec.has(flag::ADMIN) {
-                    feed_monitors(srv, sess, args);
-                }
                 run(srv, sess, args, out, gate, worker, id, spec, now);
+                // As Redis, after the command ran (so the database shown is the one it left
+                // selected) and never for administrative commands.
+                if srv.monitoring.load(Relaxed) && !spec.has(flag::SKIP_MONITOR) && !spec.has(flag::ADMIN) {
+                    feed_monitors(srv, sess, args, id);
+                }
             }
             sess.shared.last_cmd.store(id as u32 + 1, Relaxed);
         }
@@ -156,8 +159,9 @@ fn run<'s>(
     let slower = srv.hot.slowlog_slower_than.load(Relaxed);
     if slower >= 0 && micros >= slower as u64 && !spec.has(flag::SKIP_SLOWLOG) {
         let name = sess.shared.name.lock().clone().unwrap_or_default();
+        let hidden = redacted_positions(srv, id, args);
         srv.slowlog.lock().push(
-            args.iter(),
+            args.iter().enumerate().map(|(i, a)| if hidden.contains(&i) { REDACTED } else { a }),
             micros,
             now / 1000,
             sess.shared.addr.clone(),
@@ -222,13 +226,52 @@ fn finish_reply_mode(sess: &mut Session, out: &mut Vec<u8>, mark: usize) {
     }
 }
 
+/// What SLOWLOG and MONITOR show instead of a secret argument.
+const REDACTED: &[u8] = b"(redacted)";
+
+/// The arguments Redis hides from SLOWLOG and MONITOR: AUTH's user name and password, the
+/// user name and password of HELLO's AUTH option, and CONFIG SET values of sensitive
+/// directives (requirepass, masterauth, ...).
+fn redacted_positions(srv: &Server, id: usize, args: Args<'_>) -> SmallVec<[usize; 4]> {
+    let mut hidden = SmallVec::new();
+    let spec = srv.commands.spec(id);
+    match spec.name {
+        "auth" => hidden.extend(1..args.len()),
+        "hello" => {
+            // HELLO <proto> [AUTH <user> <pass>] [SETNAME <name>], read as Redis reads it.
+            let mut j = 2;
+            while j < args.len() {
+                let more = args.len() - 1 - j;
+                if args[j].eq_ignore_ascii_case(b"auth") && more >= 2 {
+                    hidden.extend([j + 1, j + 2]);
+                    j += 3;
+                } else if args[j].eq_ignore_ascii_case(b"setname") && more >= 1 {
+                    j += 2;
+                } else {
+                    break;
+                }
+            }
+        }
+        "set" if srv.commands.full_name(id) == "config|set" => {
+            for i in (2..args.len().saturating_sub(1)).step_by(2) {
+                if crate::config::is_sensitive(&args[i]) {
+                    hidden.push(i + 1);
+                }
+            }
+        }
+        _ => {}
+    }
+    hidden
+}
+
 /// Sends the command line to every MONITOR client, in redis-server's format.
-fn feed_monitors(srv: &Server, sess: &Session, args: Args<'_>) {
+fn feed_monitors(srv: &Server, sess: &Session, args: Args<'_>, id: usize) {
     let us = clock::now_us();
     let mut line = format!("+{}.{:06} [{} {}]", us / 1_000_000, us % 1_000_000, sess.db, sess.shared.addr).into_bytes();
-    for a in args.iter() {
+    let hidden = redacted_positions(srv, id, args);
+    for (i, a) in args.iter().enumerate() {
         line.push(b' ');
-        crate::commands::repr::quote(a, &mut line);
+        crate::commands::repr::quote(if hidden.contains(&i) { REDACTED } else { a }, &mut line);
     }
     line.extend_from_slice(b"\r\n");
     let monitors = srv.monitors.lock().clone();

@@ -57,6 +57,16 @@ pub struct Hot {
     pub pause_until: AtomicU64,
     /// CLIENT PAUSE WRITE (only writes are held back).
     pub pause_writes_only: AtomicBool,
+    /// Collection encoding thresholds.
+    pub limits: parking_lot::RwLock<larder_engine::types::Limits>,
+}
+
+impl Hot {
+    /// The collection encoding thresholds in force.
+    #[inline]
+    pub fn limits(&self) -> larder_engine::types::Limits {
+        *self.limits.read()
+    }
 }
 
 /// A worker's mailbox: how other threads hand it connections and signals.
@@ -165,6 +175,16 @@ impl Server {
         h.hz.store(c.hz.clamp(1, 500) as u64, Relaxed);
         h.auth_required.store(c.requirepass.is_some(), Relaxed);
         *self.password.write() = c.requirepass.clone();
+        *h.limits.write() = larder_engine::types::Limits {
+            hash_entries: c.hash_max_listpack_entries,
+            hash_value: c.hash_max_listpack_value,
+            list_size: c.list_max_listpack_size as i64,
+            set_intset_entries: c.set_max_intset_entries,
+            set_entries: c.set_max_listpack_entries,
+            set_value: c.set_max_listpack_value,
+            zset_entries: c.zset_max_listpack_entries,
+            zset_value: c.zset_max_listpack_value,
+        };
         self.slowlog.lock().trim(c.slowlog_max_len as usize);
     }
 

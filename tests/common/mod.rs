@@ -15,6 +15,8 @@ pub struct TestServer {
     pub port: u16,
     /// Its working directory (for files it writes).
     pub dir: PathBuf,
+    /// The configuration file it was started with ([`TestServer::start_with_config`]).
+    pub config_path: Option<PathBuf>,
 }
 
 fn free_port() -> u16 {
@@ -31,19 +33,43 @@ impl TestServer {
     /// Starts a server with extra `--directive value` arguments.
     pub fn start_with(extra: &[&str]) -> TestServer {
         for _ in 0..5 {
-            if let Some(s) = Self::try_start(extra) {
+            if let Some(s) = Self::try_start(None, extra) {
                 return s;
             }
         }
         panic!("could not start larder");
     }
 
-    fn try_start(extra: &[&str]) -> Option<TestServer> {
+    /// Starts a server whose first argument is a configuration file holding `contents`
+    /// (written as `larder.conf` in the server's directory), followed by the usual
+    /// `--port`/`--dir`/`--save` flags and `extra`.
+    pub fn start_with_config(contents: &str, extra: &[&str]) -> TestServer {
+        for _ in 0..5 {
+            if let Some(s) = Self::try_start(Some(contents), extra) {
+                return s;
+            }
+        }
+        panic!("could not start larder");
+    }
+
+    fn try_start(config: Option<&str>, extra: &[&str]) -> Option<TestServer> {
         let port = free_port();
         let dir = std::env::temp_dir().join(format!("larder-test-{}-{port}", std::process::id()));
         std::fs::create_dir_all(&dir).ok()?;
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_larder"));
-        cmd.arg("--port").arg(port.to_string()).arg("--dir").arg(&dir).arg("--save").arg("");
+        let mut config_path = None;
+        if let Some(text) = config {
+            let path = dir.join("larder.conf");
+            std::fs::write(&path, text).ok()?;
+            cmd.arg(&path);
+            config_path = Some(path);
+        }
+        cmd.arg("--port")
+            .arg(port.to_string())
+            .arg("--dir")
+            .arg(&dir)
+            .arg("--save")
+            .arg("");
         cmd.args(extra);
         cmd.stdout(Stdio::null()).stderr(Stdio::null());
         let mut child = cmd.spawn().ok()?;
@@ -53,7 +79,12 @@ impl TestServer {
                 return None;
             }
             if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return Some(TestServer { child, port, dir });
+                return Some(TestServer {
+                    child,
+                    port,
+                    dir,
+                    config_path,
+                });
             }
             std::thread::sleep(Duration::from_millis(20));
         }
@@ -70,7 +101,8 @@ impl TestServer {
     /// A raw TCP connection for protocol-level tests.
     pub fn raw(&self) -> RawConn {
         let s = TcpStream::connect(("127.0.0.1", self.port)).expect("connect");
-        s.set_read_timeout(Some(Duration::from_secs(5))).expect("timeout");
+        s.set_read_timeout(Some(Duration::from_secs(5)))
+            .expect("timeout");
         RawConn { s }
     }
 
@@ -107,6 +139,17 @@ impl Drop for TestServer {
     }
 }
 
+/// Encodes a command as a RESP array of bulk strings.
+pub fn encode(args: &[&[u8]]) -> Vec<u8> {
+    let mut req = format!("*{}\r\n", args.len()).into_bytes();
+    for a in args {
+        req.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
+        req.extend_from_slice(a);
+        req.extend_from_slice(b"\r\n");
+    }
+    req
+}
+
 /// A raw socket speaking bytes.
 pub struct RawConn {
     /// The socket.
@@ -128,7 +171,9 @@ impl RawConn {
 
     /// Reads whatever arrives until the peer closes or `ms` pass without data.
     pub fn read_for(&mut self, ms: u64) -> Vec<u8> {
-        self.s.set_read_timeout(Some(Duration::from_millis(ms))).expect("timeout");
+        self.s
+            .set_read_timeout(Some(Duration::from_millis(ms)))
+            .expect("timeout");
         let mut out = Vec::new();
         let mut buf = [0u8; 65536];
         loop {
@@ -138,20 +183,49 @@ impl RawConn {
                 Err(_) => break,
             }
         }
-        self.s.set_read_timeout(Some(Duration::from_secs(5))).expect("timeout");
+        self.s
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .expect("timeout");
         out
     }
 
     /// Sends a command as a RESP array and reads one reply as raw bytes (whole reply).
     pub fn cmd(&mut self, args: &[&[u8]]) -> Vec<u8> {
-        let mut req = format!("*{}\r\n", args.len()).into_bytes();
-        for a in args {
-            req.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
-            req.extend_from_slice(a);
-            req.extend_from_slice(b"\r\n");
-        }
-        self.send(&req);
+        self.send(&encode(args));
         self.read_reply()
+    }
+
+    /// Reads until the peer closes the connection (EOF or reset), at most `ms` milliseconds
+    /// without data. Returns what arrived and whether the connection was closed (false: it
+    /// timed out still open).
+    pub fn read_to_close(&mut self, ms: u64) -> (Vec<u8>, bool) {
+        self.s
+            .set_read_timeout(Some(Duration::from_millis(ms)))
+            .expect("timeout");
+        let mut out = Vec::new();
+        let mut buf = [0u8; 65536];
+        let closed = loop {
+            match self.s.read(&mut buf) {
+                Ok(0) => break true,
+                Ok(n) => out.extend_from_slice(&buf[..n]),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    break !matches!(
+                        e.kind(),
+                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                    )
+                }
+            }
+        };
+        self.s
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .expect("timeout");
+        (out, closed)
+    }
+
+    /// The local address of the socket, `ip:port`, as the server sees its peer.
+    pub fn local_addr(&self) -> String {
+        self.s.local_addr().expect("local addr").to_string()
     }
 
     /// Reads exactly one RESP reply (any type, nested) and returns its raw bytes.
@@ -175,7 +249,10 @@ impl RawConn {
 
     fn read_one(&mut self, out: &mut Vec<u8>) {
         let line = self.read_line(out);
-        let n: i64 = std::str::from_utf8(&line[1..]).ok().and_then(|s| s.parse().ok()).unwrap_or(0);
+        let n: i64 = std::str::from_utf8(&line[1..])
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
         match line[0] {
             b'$' | b'=' | b'!' if n >= 0 => {
                 let mut body = vec![0u8; n as usize + 2];

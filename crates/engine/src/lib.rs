@@ -11,6 +11,7 @@ pub mod memory;
 pub mod object;
 pub mod shard;
 pub mod table;
+pub mod types;
 pub mod util;
 
 pub use entry::{Entry, Value, ValueRef};

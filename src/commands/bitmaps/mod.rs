@@ -96,7 +96,11 @@ fn getbit(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
 /// and BITPOS do: negative values count from the end, then both are clamped into the string.
 /// `None` when the range is empty.
 fn clamp_range(start: i64, end: i64, total: i64) -> Option<(u64, u64)> {
-    let start = if start < 0 { (total + start).max(0) } else { start };
+    let start = if start < 0 {
+        (total + start).max(0)
+    } else {
+        start
+    };
     let end = if end < 0 { (total + end).max(0) } else { end }.min(total - 1);
     (start <= end).then_some((start as u64, end as u64))
 }
@@ -185,7 +189,11 @@ fn find_bit(p: &[u8], first: u64, last: u64, bit: bool) -> Option<u64> {
     }
     // Whole bytes up to (and including, when it is complete) the last byte.
     let from = (pos / 8) as usize;
-    let to = if last % 8 == 7 { (last / 8 + 1) as usize } else { (last / 8) as usize };
+    let to = if last % 8 == 7 {
+        (last / 8 + 1) as usize
+    } else {
+        (last / 8) as usize
+    };
     if let Some(span) = p.get(from..to) {
         if let Some(i) = bits::bitpos(span, bit) {
             return Some(from as u64 * 8 + i);
@@ -227,7 +235,11 @@ fn bitpos(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
                 None => None,
             };
             let total = p.len() as i64 * if in_bits { 8 } else { 1 };
-            (clamp_range(start, end.unwrap_or(-1), total), in_bits, end.is_some())
+            (
+                clamp_range(start, end.unwrap_or(-1), total),
+                in_bits,
+                end.is_some(),
+            )
         }
         _ => return Err(CmdError::Syntax),
     };
@@ -264,7 +276,9 @@ fn bitop(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
         return Err(CmdError::Syntax);
     };
     if op == BitOp::Not && args.len() != 4 {
-        return Err(CmdError::Static("ERR BITOP NOT must be called with a single source key."));
+        return Err(CmdError::Static(
+            "ERR BITOP NOT must be called with a single source key.",
+        ));
     }
     // Fold the sources into the result one at a time, so no source is copied; a missing key
     // is an empty string, and shorter sources count as zero-padded.
@@ -349,7 +363,11 @@ mod tests {
             for first in 0..48u64 {
                 for last in first..48 {
                     let slow = (first..=last).find(|&b| bits::get_bit(&p, b) == bit);
-                    assert_eq!(find_bit(&p, first, last, bit), slow, "{bit} {first}..={last}");
+                    assert_eq!(
+                        find_bit(&p, first, last, bit),
+                        slow,
+                        "{bit} {first}..={last}"
+                    );
                 }
             }
         }

@@ -125,7 +125,10 @@ pub fn check_size(ctx: &Ctx<'_, '_>, len: u64) -> CmdResult {
 /// The configured proto-max-bulk-len: the largest string a command may build.
 #[inline]
 pub fn max_bulk_len(ctx: &Ctx<'_, '_>) -> u64 {
-    ctx.srv.hot.proto_max_bulk_len.load(std::sync::atomic::Ordering::Relaxed)
+    ctx.srv
+        .hot
+        .proto_max_bulk_len
+        .load(std::sync::atomic::Ordering::Relaxed)
 }
 
 /// Reserves room for `extra` more bytes the way Redis's `sdsMakeRoomFor` does: double the
@@ -137,7 +140,11 @@ pub fn reserve_greedy(v: &mut Vec<u8>, extra: usize) {
     if need <= v.capacity() {
         return;
     }
-    let target = if need < STEP { need * 2 } else { need.saturating_add(STEP) };
+    let target = if need < STEP {
+        need * 2
+    } else {
+        need.saturating_add(STEP)
+    };
     v.reserve_exact(target - v.len());
 }
 

@@ -3,7 +3,9 @@
 use larder_engine::KeyRef;
 use larder_resp::{Args, Reply};
 
-use super::{as_str, check_size, lookup_read, max_bulk_len, reserve_greedy, store, with_raw, Expiry};
+use super::{
+    as_str, check_size, lookup_read, max_bulk_len, reserve_greedy, store, with_raw, Expiry,
+};
 use crate::commands::{eq_ic, int_arg, CmdError, CmdResult, Ctx};
 
 /// APPEND key value
@@ -49,7 +51,7 @@ fn substr_range(start: i64, end: i64, len: usize) -> Option<(usize, usize)> {
     let n = len as i64;
     let start = if start < 0 { (n + start).max(0) } else { start };
     let end = if end < 0 { (n + end).max(0) } else { end }.min(n - 1);
-    (len > 0 && start <= end).then(|| (start as usize, end as usize))
+    (len > 0 && start <= end).then_some((start as usize, end as usize))
 }
 
 /// GETRANGE key start end (also SUBSTR)
@@ -124,7 +126,8 @@ type Match = ((u32, u32), (u32, u32));
 
 /// LCS key1 key2 [LEN] [IDX] [MINMATCHLEN len] [WITHMATCHLEN]
 pub fn lcs(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
-    const NOT_STRING: CmdError = CmdError::Static("ERR The specified keys must contain string values");
+    const NOT_STRING: CmdError =
+        CmdError::Static("ERR The specified keys must contain string values");
     let mut values: [Vec<u8>; 2] = [Vec::new(), Vec::new()];
     let mut not_string = false;
     for (i, v) in values.iter_mut().enumerate() {
@@ -159,7 +162,9 @@ pub fn lcs(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
         i += 1;
     }
     if len_opt && idx_opt {
-        return Err(CmdError::Static("ERR If you want both the length and indexes, please just use IDX."));
+        return Err(CmdError::Static(
+            "ERR If you want both the length and indexes, please just use IDX.",
+        ));
     }
     let mode = match (idx_opt, len_opt) {
         (true, _) => LcsMode::Idx,
@@ -178,7 +183,8 @@ pub fn lcs(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
             "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len",
         ));
     }
-    let alloc_failed = CmdError::Static("ERR Insufficient memory, failed allocating transient memory for LCS");
+    let alloc_failed =
+        CmdError::Static("ERR Insufficient memory, failed allocating transient memory for LCS");
     if mode == LcsMode::Len {
         let n = lcs_len(a, b).ok_or(alloc_failed)?;
         ctx.reply().int(i64::from(n));
@@ -227,7 +233,11 @@ fn lcs_len(a: &[u8], b: &[u8]) -> Option<u32> {
     let mut cur = try_zeroed(w)?;
     for &x in a {
         for (j, &y) in b.iter().enumerate() {
-            cur[j + 1] = if x == y { prev[j] + 1 } else { prev[j + 1].max(cur[j]) };
+            cur[j + 1] = if x == y {
+                prev[j] + 1
+            } else {
+                prev[j + 1].max(cur[j])
+            };
         }
         std::mem::swap(&mut prev, &mut cur);
     }
@@ -243,7 +253,11 @@ fn lcs_table(a: &[u8], b: &[u8]) -> Option<Vec<u32>> {
         let prev = &above[i * w..];
         let cur = &mut rest[..w];
         for (j, &y) in b.iter().enumerate() {
-            cur[j + 1] = if x == y { prev[j] + 1 } else { prev[j + 1].max(cur[j]) };
+            cur[j + 1] = if x == y {
+                prev[j] + 1
+            } else {
+                prev[j + 1].max(cur[j])
+            };
         }
     }
     Some(t)

@@ -1,0 +1,107 @@
+//! Typed access to collection values, shared by the hash, list, set and sorted-set families:
+//! the WRONGTYPE check, creating a collection on first write, and deleting it when a write
+//! leaves it empty (Redis never keeps empty collections).
+
+use larder_engine::{KeyRef, Object, Value, ValueRef};
+
+use super::{CmdError, Ctx};
+
+/// The object at `k` for reading: `Ok(None)` when the key is absent, `WrongType` when it holds
+/// a string or another kind (`is_kind` decides). Counts a hit or miss and stamps access time.
+pub fn read<'c>(
+    ctx: &'c mut Ctx<'_, '_>,
+    k: &KeyRef<'_>,
+    is_kind: fn(&Object) -> bool,
+) -> Result<Option<&'c mut Object>, CmdError> {
+    let touch = !ctx.sess.no_touch;
+    let srv = ctx.srv;
+    let Some(e) = ctx.get(k) else {
+        srv.stats.count_lookup(false);
+        return Ok(None);
+    };
+    srv.stats.count_lookup(true);
+    if touch {
+        e.set_lru(larder_engine::clock::lru_clock());
+    }
+    match e.object_mut() {
+        Some(o) if is_kind(o) => Ok(Some(o)),
+        _ => Err(CmdError::WrongType),
+    }
+}
+
+/// The object at `k` for writing, created with `create` when the key is absent.
+/// `WrongType` when the key holds something else.
+pub fn write<'c>(
+    ctx: &'c mut Ctx<'_, '_>,
+    k: &KeyRef<'_>,
+    is_kind: fn(&Object) -> bool,
+    create: impl FnOnce() -> Object,
+) -> Result<&'c mut Object, CmdError> {
+    let exists = match ctx.get(k) {
+        None => false,
+        Some(e) => match e.value() {
+            ValueRef::Obj(o) if is_kind(o) => true,
+            _ => return Err(CmdError::WrongType),
+        },
+    };
+    if !exists {
+        ctx.shard(k).set(k, Value::Obj(Box::new(create())), None);
+    }
+    let now = ctx.now;
+    let shard = ctx.shard(k);
+    shard.touch_write();
+    match shard.get(k, now).and_then(|e| e.object_mut()) {
+        Some(o) => Ok(o),
+        // Just stored above, under the same shard lock.
+        None => Err(CmdError::WrongType),
+    }
+}
+
+/// The object at `k` for an in-place write that never creates the key (HDEL, LPOP, SREM...):
+/// `Ok(None)` when absent.
+pub fn modify<'c>(
+    ctx: &'c mut Ctx<'_, '_>,
+    k: &KeyRef<'_>,
+    is_kind: fn(&Object) -> bool,
+) -> Result<Option<&'c mut Object>, CmdError> {
+    let Some(e) = ctx.get(k) else { return Ok(None) };
+    match e.object_mut() {
+        Some(o) if is_kind(o) => Ok(Some(o)),
+        _ => Err(CmdError::WrongType),
+    }
+}
+
+/// Ends a write to the collection at `k`: counts it, and deletes the key if the collection is
+/// now empty. Returns true when the key was deleted.
+pub fn finish_write(ctx: &mut Ctx<'_, '_>, k: &KeyRef<'_>) -> bool {
+    let now = ctx.now;
+    let shard = ctx.shard(k);
+    shard.touch_write();
+    let empty = shard.get(k, now).and_then(|e| e.object_mut()).is_some_and(|o| o.is_empty_collection());
+    if empty {
+        shard.remove(k);
+    }
+    empty
+}
+
+/// Kind predicates for [`read`], [`write`] and [`modify`].
+pub mod kind {
+    use larder_engine::Object;
+
+    /// A hash.
+    pub fn hash(o: &Object) -> bool {
+        matches!(o, Object::Hash(_))
+    }
+    /// A list.
+    pub fn list(o: &Object) -> bool {
+        matches!(o, Object::List(_))
+    }
+    /// A set.
+    pub fn set(o: &Object) -> bool {
+        matches!(o, Object::Set(_))
+    }
+    /// A sorted set.
+    pub fn zset(o: &Object) -> bool {
+        matches!(o, Object::ZSet(_))
+    }
+}
