@@ -242,7 +242,10 @@ fn hello_without_requirepass() {
     // Any password for the default user.
     let hello = text(c.cmd(&[b"HELLO", b"3", b"AUTH", b"default", b"whatever"]));
     assert!(hello.starts_with("%8\r\n"), "{hello}");
-    assert!(hello.contains("$4\r\nmode\r\n$10\r\nstandalone\r\n$4\r\nrole\r\n$6\r\nmaster\r\n$7\r\nmodules\r\n*0\r\n"), "{hello}");
+    assert!(
+        hello.contains("$4\r\nmode\r\n$10\r\nstandalone\r\n$4\r\nrole\r\n$6\r\nmaster\r\n$7\r\nmodules\r\n*0\r\n"),
+        "{hello}"
+    );
     assert!(hello.contains("$14\r\nlarder_version\r\n"), "{hello}");
 }
 
@@ -297,9 +300,36 @@ fn client_list_and_info() {
     assert_eq!(
         names,
         [
-            "id", "addr", "laddr", "fd", "name", "age", "idle", "flags", "db", "sub", "psub", "ssub", "multi", "qbuf", "qbuf-free",
-            "argv-mem", "multi-mem", "rbs", "rbp", "obl", "oll", "omem", "tot-mem", "events", "cmd", "user", "redir", "resp",
-            "lib-name", "lib-ver"
+            "id",
+            "addr",
+            "laddr",
+            "fd",
+            "name",
+            "age",
+            "idle",
+            "flags",
+            "db",
+            "sub",
+            "psub",
+            "ssub",
+            "multi",
+            "qbuf",
+            "qbuf-free",
+            "argv-mem",
+            "multi-mem",
+            "rbs",
+            "rbp",
+            "obl",
+            "oll",
+            "omem",
+            "tot-mem",
+            "events",
+            "cmd",
+            "user",
+            "redir",
+            "resp",
+            "lib-name",
+            "lib-ver"
         ]
     );
     assert_eq!(field(mine, "laddr"), format!("127.0.0.1:{}", srv.port));
@@ -326,7 +356,9 @@ fn client_list_and_info() {
     assert_eq!(field(&info, "name"), "lister");
     // A closed connection leaves the list.
     drop(b);
-    eventually("closed client to leave CLIENT LIST", || !text(a.cmd(&[b"CLIENT", b"LIST"])).contains(&format!("id={idb} ")));
+    eventually("closed client to leave CLIENT LIST", || {
+        !text(a.cmd(&[b"CLIENT", b"LIST"])).contains(&format!("id={idb} "))
+    });
 }
 
 #[test]
@@ -356,7 +388,11 @@ fn client_kill_closes_other_connections() {
     assert_eq!(killer.cmd(&[b"CLIENT", b"KILL", b"ADDR", v3.local_addr().as_bytes(), b"SKIPME", b"yes"]), b":1\r\n");
     assert!(v3.read_to_close(3000).1, "killed by addr");
     let myid = client_id(&mut killer);
-    assert_eq!(killer.cmd(&[b"CLIENT", b"KILL", b"ID", myid.to_string().as_bytes()]), b":0\r\n", "skipme defaults to yes");
+    assert_eq!(
+        killer.cmd(&[b"CLIENT", b"KILL", b"ID", myid.to_string().as_bytes()]),
+        b":0\r\n",
+        "skipme defaults to yes"
+    );
     assert_eq!(killer.cmd(&[b"CLIENT", b"KILL", b"ID", b"1", b"SKIPME", b"maybe"]), b"-ERR syntax error\r\n");
     assert_eq!(killer.cmd(&[b"CLIENT", b"KILL", b"ID", b"1", b"FOO", b"bar"]), b"-ERR syntax error\r\n");
     assert_eq!(killer.cmd(&[b"CLIENT", b"KILL", b"ID", b"1", b"SKIPME"]), b"-ERR syntax error\r\n");
@@ -400,7 +436,10 @@ fn client_setinfo() {
         c.cmd(&[b"CLIENT", b"SETINFO", b"LIB-NAME", b"redis\npy"]),
         b"-ERR LIB-NAME cannot contain spaces, newlines or special characters.\r\n"
     );
-    assert_eq!(c.cmd(&[b"CLIENT", b"SETINFO", b"lib-name"]), b"-ERR wrong number of arguments for 'client|setinfo' command\r\n");
+    assert_eq!(
+        c.cmd(&[b"CLIENT", b"SETINFO", b"lib-name"]),
+        b"-ERR wrong number of arguments for 'client|setinfo' command\r\n"
+    );
     // Failures left the values alone; an empty value clears.
     assert_eq!(field(&client_info(&mut c), "lib-name"), "redis-py");
     assert_eq!(c.cmd(&[b"CLIENT", b"SETINFO", b"lib-name", b""]), b"+OK\r\n");
@@ -459,18 +498,18 @@ fn client_pause_write_holds_writes_not_reads() {
     assert_eq!(admin.cmd(&[b"SET", b"k", b"before"]), b"+OK\r\n");
     let writer = srv.raw();
     let paused_at = Instant::now();
-    assert_eq!(admin.cmd(&[b"CLIENT", b"PAUSE", b"600", b"WRITE"]), b"+OK\r\n");
+    assert_eq!(admin.cmd(&[b"CLIENT", b"PAUSE", b"1500", b"WRITE"]), b"+OK\r\n");
     let w = timed(writer, vec![b"SET".to_vec(), b"k".to_vec(), b"after".to_vec()]);
     std::thread::sleep(Duration::from_millis(100));
     // Reads and non-writes go through at once.
     let t = Instant::now();
     assert_eq!(reader.cmd(&[b"GET", b"k"]), b"$6\r\nbefore\r\n");
     assert_eq!(reader.cmd(&[b"PING"]), b"+PONG\r\n");
-    assert!(t.elapsed() < Duration::from_millis(400), "reads are not held: {:?}", t.elapsed());
+    assert!(t.elapsed() < Duration::from_millis(900), "reads are not held: {:?}", t.elapsed());
     let (reply, _) = w.join().unwrap();
     assert_eq!(reply, b"+OK\r\n");
     let waited = paused_at.elapsed();
-    assert!(waited >= Duration::from_millis(500), "write completed too early: {waited:?}");
+    assert!(waited >= Duration::from_millis(1400), "write completed too early: {waited:?}");
     assert!(waited < Duration::from_secs(4), "write held too long: {waited:?}");
     assert_eq!(reader.cmd(&[b"GET", b"k"]), b"$5\r\nafter\r\n");
 }
@@ -498,6 +537,7 @@ fn client_pause_all_and_unpause() {
     // Argument errors.
     assert_eq!(admin.cmd(&[b"CLIENT", b"PAUSE", b"abc"]), b"-ERR timeout is not an integer or out of range\r\n");
     assert_eq!(admin.cmd(&[b"CLIENT", b"PAUSE", b"-1"]), b"-ERR timeout is negative\r\n");
+    assert_eq!(admin.cmd(&[b"CLIENT", b"PAUSE", b"9223372036854775807"]), b"-ERR timeout is out of range\r\n");
     assert_eq!(admin.cmd(&[b"CLIENT", b"PAUSE", b"100", b"BOGUS"]), b"-ERR CLIENT PAUSE mode must be WRITE or ALL\r\n");
     assert_eq!(admin.cmd(&[b"CLIENT", b"PAUSE", b"abc", b"BOGUS"]), b"-ERR CLIENT PAUSE mode must be WRITE or ALL\r\n");
     assert_eq!(admin.cmd(&[b"CLIENT", b"PAUSE"]), b"-ERR wrong number of arguments for 'client|pause' command\r\n");

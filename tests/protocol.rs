@@ -14,7 +14,12 @@ fn expect_error_and_close(srv: &TestServer, bytes: &[u8], reply: &[u8]) {
     let mut c = srv.raw();
     c.send(bytes);
     let (got, closed) = c.read_to_close(3000);
-    assert_eq!(String::from_utf8_lossy(&got), String::from_utf8_lossy(reply), "reply to {:?}", String::from_utf8_lossy(&bytes[..bytes.len().min(60)]));
+    assert_eq!(
+        String::from_utf8_lossy(&got),
+        String::from_utf8_lossy(reply),
+        "reply to {:?}",
+        String::from_utf8_lossy(&bytes[..bytes.len().min(60)])
+    );
     assert!(closed, "connection must be closed after {:?}", String::from_utf8_lossy(reply));
 }
 
@@ -149,7 +154,10 @@ fn protocol_errors_close_the_connection() {
         // read everything when it closes and the close is a clean FIN, not a reset).
         (vec![b'a'; 64 * 1024 + 1], b"-ERR Protocol error: too big inline request\r\n"),
         ([b"*".as_slice(), &vec![b'1'; 64 * 1024]].concat(), b"-ERR Protocol error: too big mbulk count string\r\n"),
-        ([b"*1\r\n$".as_slice(), &vec![b'1'; 64 * 1024]].concat(), b"-ERR Protocol error: too big bulk count string\r\n"),
+        (
+            [b"*1\r\n$".as_slice(), &vec![b'1'; 64 * 1024]].concat(),
+            b"-ERR Protocol error: too big bulk count string\r\n",
+        ),
         // Commands before the bad one in the same packet still run.
         (b"PING\r\n*x\r\nPING\r\n".to_vec(), b"+PONG\r\n-ERR Protocol error: invalid multibulk length\r\n"),
     ];
@@ -169,7 +177,11 @@ fn unauthenticated_limits() {
     expect_error_and_close(&srv, b"*11\r\n", b"-ERR Protocol error: unauthenticated multibulk length\r\n");
     let many: Vec<&[u8]> = std::iter::once(&b"ECHO"[..]).chain(std::iter::repeat_n(&b"a"[..], 10)).collect();
     // A bulk longer than 16 KiB before AUTH: a protocol error (its header is enough).
-    expect_error_and_close(&srv, b"*2\r\n$4\r\nAUTH\r\n$16385\r\n", b"-ERR Protocol error: unauthenticated bulk length\r\n");
+    expect_error_and_close(
+        &srv,
+        b"*2\r\n$4\r\nAUTH\r\n$16385\r\n",
+        b"-ERR Protocol error: unauthenticated bulk length\r\n",
+    );
     // Ten arguments are fine at the protocol level: the command is refused with NOAUTH.
     let mut c = srv.raw();
     let ten: Vec<&[u8]> = std::iter::once(&b"ECHO"[..]).chain(std::iter::repeat_n(&b"a"[..], 9)).collect();
@@ -178,6 +190,13 @@ fn unauthenticated_limits() {
     // After AUTH the limits are gone.
     assert_eq!(c.cmd(&[b"AUTH", b"x"]), b"+OK\r\n");
     assert_eq!(c.cmd(&many), b"-ERR wrong number of arguments for 'echo' command\r\n");
+    // AUTH and a long request pipelined in one packet: the limit is lifted for the second.
+    let mut d = srv.raw();
+    let mut req = encode(&[b"AUTH", b"x"]);
+    req.extend_from_slice(&encode(&many));
+    d.send(&req);
+    assert_eq!(d.read_reply(), b"+OK\r\n");
+    assert_eq!(d.read_reply(), b"-ERR wrong number of arguments for 'echo' command\r\n");
     let big = vec![b'c'; 20_000];
     let reply = c.cmd(&[b"ECHO", &big]);
     assert_eq!(reply.len(), 8 + 20_000 + 2);
@@ -389,7 +408,11 @@ fn unknown_command_and_arity_texts() {
     let expected = format!("-ERR unknown command 'foo', with args beginning with: '{}' \r\n", "x".repeat(128));
     assert_eq!(String::from_utf8(c.cmd(&[b"foo", &long, b"next"])).unwrap(), expected);
     let a100 = vec![b'a'; 100];
-    let expected = format!("-ERR unknown command 'foo', with args beginning with: '{}' '{}' \r\n", "a".repeat(100), "b".repeat(25));
+    let expected = format!(
+        "-ERR unknown command 'foo', with args beginning with: '{}' '{}' \r\n",
+        "a".repeat(100),
+        "b".repeat(25)
+    );
     assert_eq!(String::from_utf8(c.cmd(&[b"foo", &a100, &[b'b'; 50], b"c"])).unwrap(), expected);
     assert_eq!(c.cmd(&[b"GET"]), b"-ERR wrong number of arguments for 'get' command\r\n");
     assert_eq!(c.cmd(&[b"get", b"a", b"b"]), b"-ERR wrong number of arguments for 'get' command\r\n");
@@ -402,7 +425,10 @@ fn unknown_command_and_arity_texts() {
     assert_eq!(c.cmd(&[b"SLOWLOG", b"x"]), b"-ERR unknown subcommand 'x'. Try SLOWLOG HELP.\r\n");
     assert_eq!(c.cmd(&[b"COMMAND", b"x"]), b"-ERR unknown subcommand 'x'. Try COMMAND HELP.\r\n");
     assert_eq!(c.cmd(&[b"CONFIG", b"GET"]), b"-ERR wrong number of arguments for 'config|get' command\r\n");
-    assert_eq!(c.cmd(&[b"CONFIG", b"SET", b"maxmemory"]), b"-ERR wrong number of arguments for 'config|set' command\r\n");
+    assert_eq!(
+        c.cmd(&[b"CONFIG", b"SET", b"maxmemory"]),
+        b"-ERR wrong number of arguments for 'config|set' command\r\n"
+    );
     assert_eq!(c.cmd(&[b"CONFIG"]), b"-ERR wrong number of arguments for 'config' command\r\n");
     assert_eq!(c.cmd(&[b"CLIENT"]), b"-ERR wrong number of arguments for 'client' command\r\n");
     assert_eq!(c.cmd(&[b"CLIENT", b"ID", b"extra"]), b"-ERR wrong number of arguments for 'client|id' command\r\n");

@@ -159,7 +159,10 @@ fn port_and_bind() {
     assert_eq!(c.cmd(&[b"PING"]), b"+PONG\r\n");
     assert_eq!(c.cmd(&[b"CONFIG", b"GET", b"bind"]), b"*2\r\n$4\r\nbind\r\n$9\r\n127.0.0.1\r\n");
     let port = srv.port.to_string();
-    assert_eq!(text(c.cmd(&[b"CONFIG", b"GET", b"port"])), format!("*2\r\n$4\r\nport\r\n${}\r\n{port}\r\n", port.len()));
+    assert_eq!(
+        text(c.cmd(&[b"CONFIG", b"GET", b"port"])),
+        format!("*2\r\n$4\r\nport\r\n${}\r\n{port}\r\n", port.len())
+    );
     // Several addresses, one optional.
     let srv = TestServer::start_with(&["--bind", "127.0.0.1", "-::1"]);
     let mut c = srv.raw();
@@ -244,4 +247,25 @@ fn idle_timeout_closes_clients() {
     let mut c = srv.raw();
     assert_eq!(c.cmd(&[b"CONFIG", b"GET", b"timeout"]), b"*2\r\n$7\r\ntimeout\r\n$1\r\n0\r\n");
     assert_eq!(c.read_to_close(300), (Vec::new(), false));
+}
+
+#[test]
+fn relative_logfile_is_inside_dir() {
+    // As redis-server, which opens the log after changing to `dir`.
+    let mut srv = TestServer::start_with(&["--logfile", "relative.log"]);
+    let path = srv.dir.join("relative.log");
+    assert_eq!(srv.terminate(), Some(0));
+    let text = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(text.contains("Ready to accept connections"), "log not in dir: {path:?}");
+    let stray = std::env::current_dir().unwrap().join("relative.log");
+    assert!(!stray.exists(), "log written to the launch directory");
+}
+
+#[test]
+fn sigterm_right_after_start_is_clean() {
+    // The port opens only once the signal handlers are in place.
+    for _ in 0..3 {
+        let mut srv = TestServer::start();
+        assert_eq!(srv.terminate(), Some(0));
+    }
 }

@@ -106,7 +106,7 @@ mod tests {
     #[test]
     fn formats_dates() {
         assert_eq!(super::timestamp(0), "01 Jan 1970 00:00:00.000");
-        assert_eq!(super::timestamp(1_795_342_200_123), "22 Nov 2026 09:30:00.123");
+        assert_eq!(super::timestamp(1_795_342_200_123), "22 Nov 2026 10:10:00.123");
         assert_eq!(super::timestamp(951_782_400_000), "29 Feb 2000 00:00:00.000");
     }
 }

@@ -239,7 +239,6 @@ pub fn run(argv: &[String]) -> i32 {
             return 1;
         }
     };
-    log::init(config.loglevel.as_str(), &config.logfile);
     let threads = match config.io_threads {
         0 => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
         n => n,
@@ -248,6 +247,8 @@ pub fn run(argv: &[String]) -> i32 {
         log::warning(&format!("Can't chdir to '{}': {e}", config.dir.display()));
         return 1;
     }
+    // After the chdir: a relative logfile lives in `dir`, as with redis-server.
+    log::init(config.loglevel.as_str(), &config.logfile);
     let mut srv = Server::new(config, threads);
     larder_engine::memory::flush_thread();
     srv.startup_memory = larder_engine::memory::used();
@@ -257,6 +258,9 @@ pub fn run(argv: &[String]) -> i32 {
         std::process::id(),
         srv.port
     ));
+    // Before the port opens: a SIGTERM that arrives as soon as a client can connect must
+    // still be a clean shutdown, not the default action (killed by the signal).
+    let signals = install_signals();
     let listeners = match listener::bind_all(&srv) {
         Ok(l) => l,
         Err(e) => {
@@ -271,7 +275,6 @@ pub fn run(argv: &[String]) -> i32 {
             return 1;
         }
     };
-    let signals = install_signals();
     cron::start(&srv);
     for l in listeners {
         listener::spawn_acceptor(&srv, l);

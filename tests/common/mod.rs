@@ -64,12 +64,7 @@ impl TestServer {
             cmd.arg(&path);
             config_path = Some(path);
         }
-        cmd.arg("--port")
-            .arg(port.to_string())
-            .arg("--dir")
-            .arg(&dir)
-            .arg("--save")
-            .arg("");
+        cmd.arg("--port").arg(port.to_string()).arg("--dir").arg(&dir).arg("--save").arg("");
         cmd.args(extra);
         cmd.stdout(Stdio::null()).stderr(Stdio::null());
         let mut child = cmd.spawn().ok()?;
@@ -79,12 +74,7 @@ impl TestServer {
                 return None;
             }
             if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return Some(TestServer {
-                    child,
-                    port,
-                    dir,
-                    config_path,
-                });
+                return Some(TestServer { child, port, dir, config_path });
             }
             std::thread::sleep(Duration::from_millis(20));
         }
@@ -101,8 +91,7 @@ impl TestServer {
     /// A raw TCP connection for protocol-level tests.
     pub fn raw(&self) -> RawConn {
         let s = TcpStream::connect(("127.0.0.1", self.port)).expect("connect");
-        s.set_read_timeout(Some(Duration::from_secs(5)))
-            .expect("timeout");
+        s.set_read_timeout(Some(Duration::from_secs(5))).expect("timeout");
         RawConn { s }
     }
 
@@ -171,9 +160,7 @@ impl RawConn {
 
     /// Reads whatever arrives until the peer closes or `ms` pass without data.
     pub fn read_for(&mut self, ms: u64) -> Vec<u8> {
-        self.s
-            .set_read_timeout(Some(Duration::from_millis(ms)))
-            .expect("timeout");
+        self.s.set_read_timeout(Some(Duration::from_millis(ms))).expect("timeout");
         let mut out = Vec::new();
         let mut buf = [0u8; 65536];
         loop {
@@ -183,9 +170,7 @@ impl RawConn {
                 Err(_) => break,
             }
         }
-        self.s
-            .set_read_timeout(Some(Duration::from_secs(5)))
-            .expect("timeout");
+        self.s.set_read_timeout(Some(Duration::from_secs(5))).expect("timeout");
         out
     }
 
@@ -199,9 +184,7 @@ impl RawConn {
     /// without data. Returns what arrived and whether the connection was closed (false: it
     /// timed out still open).
     pub fn read_to_close(&mut self, ms: u64) -> (Vec<u8>, bool) {
-        self.s
-            .set_read_timeout(Some(Duration::from_millis(ms)))
-            .expect("timeout");
+        self.s.set_read_timeout(Some(Duration::from_millis(ms))).expect("timeout");
         let mut out = Vec::new();
         let mut buf = [0u8; 65536];
         let closed = loop {
@@ -209,17 +192,10 @@ impl RawConn {
                 Ok(0) => break true,
                 Ok(n) => out.extend_from_slice(&buf[..n]),
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(e) => {
-                    break !matches!(
-                        e.kind(),
-                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-                    )
-                }
+                Err(e) => break !matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut),
             }
         };
-        self.s
-            .set_read_timeout(Some(Duration::from_secs(5)))
-            .expect("timeout");
+        self.s.set_read_timeout(Some(Duration::from_secs(5))).expect("timeout");
         (out, closed)
     }
 
@@ -249,10 +225,7 @@ impl RawConn {
 
     fn read_one(&mut self, out: &mut Vec<u8>) {
         let line = self.read_line(out);
-        let n: i64 = std::str::from_utf8(&line[1..])
-            .ok()
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(0);
+        let n: i64 = std::str::from_utf8(&line[1..]).ok().and_then(|s| s.parse().ok()).unwrap_or(0);
         match line[0] {
             b'$' | b'=' | b'!' if n >= 0 => {
                 let mut body = vec![0u8; n as usize + 2];
