@@ -27,6 +27,7 @@ static SUBS: &[CommandSpec] = &[
     cmd("reply", 3, NS, A_SC, Keys::None, C, "3.2.0", "O(1)", "Turns the server's replies to this connection on, off, or off for one command.", reply),
     cmd("pause", -3, flag::ADMIN | NS, A_ADM, Keys::None, C, "3.0.0", "O(1)", "Suspends command processing for a while (all commands or only writes).", pause),
     cmd("unpause", 2, flag::ADMIN | NS, A_ADM, Keys::None, C, "6.2.0", "O(N) Where N is the number of paused clients", "Resumes processing of paused clients.", unpause),
+    cmd("unblock", -3, flag::ADMIN | NS, A_ADM, Keys::None, C, "5.0.0", "O(log N) where N is the number of client connections", "Unblocks a client blocked on keys, as if it timed out or with an error.", unblock),
     cmd("help", 2, flag::LOADING | flag::STALE, A_SC, Keys::None, C, "5.0.0", "O(1)", "Lists the CLIENT sub-commands.", help),
 ];
 
@@ -71,6 +72,9 @@ pub fn describe(c: &ClientShared, now_ms: u64, cmd_name: &str) -> String {
     }
     if flags & cflag::CLOSE_ASAP != 0 {
         f.push('A');
+    }
+    if flags & cflag::BLOCKED != 0 {
+        f.push('b');
     }
     if flags & cflag::NO_EVICT != 0 {
         f.push('e');
@@ -359,6 +363,30 @@ fn pause(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
     Ok(())
 }
 
+fn unblock(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
+    let id = larder_engine::util::num::parse_i64(&args[2]).ok_or(CmdError::NotInteger)?;
+    let with_error = match args.len() {
+        3 => false,
+        4 if eq_ic(&args[3], "timeout") => false,
+        4 if eq_ic(&args[3], "error") => true,
+        _ => return Err(CmdError::Static("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR")),
+    };
+    let Some(w) = (if id > 0 { ctx.srv.blocking.remove(id as u64) } else { None }) else {
+        ctx.reply().int(0);
+        return Ok(());
+    };
+    let reply = if with_error {
+        let mut out = Vec::new();
+        larder_resp::Reply::new(&mut out, w.resp3).error(b"UNBLOCKED client unblocked via CLIENT UNBLOCK");
+        out
+    } else {
+        crate::server::dispatch::timeout_reply(w.resp3, w.req.on_timeout)
+    };
+    ctx.srv.send_to_worker(w.worker, Msg::Unblocked(w.client, reply));
+    ctx.reply().int(1);
+    Ok(())
+}
+
 fn unpause(ctx: &mut Ctx<'_, '_>, _args: Args<'_>) -> CmdResult {
     ctx.srv.hot.pause_until.store(0, Relaxed);
     if let Some(ws) = ctx.srv.workers.get() {
@@ -396,6 +424,7 @@ fn help(ctx: &mut Ctx<'_, '_>, _args: Args<'_>) -> CmdResult {
             "REPLY ON|OFF|SKIP -- Turn replies on, off, or off for the next command.",
             "PAUSE <ms> [WRITE|ALL] -- Suspend processing of commands (or only writes).",
             "UNPAUSE -- Resume processing.",
+            "UNBLOCK <clientid> [TIMEOUT|ERROR] -- Unblock a client blocked on keys.",
             "HELP -- Print this help.",
         ],
     );

@@ -138,13 +138,13 @@ fn clients(srv: &Server, t: &mut String) {
     let all = srv.clients.all();
     field!(t, "client_recent_max_input_buffer", all.iter().map(|c| c.qbuf.load(Relaxed)).max().unwrap_or(0));
     field!(t, "client_recent_max_output_buffer", all.iter().map(|c| c.obuf.load(Relaxed)).max().unwrap_or(0));
-    field!(t, "blocked_clients", 0);
+    field!(t, "blocked_clients", srv.blocking.count());
     field!(t, "tracking_clients", 0);
     field!(t, "pubsub_clients", 0);
     field!(t, "watching_clients", 0);
     field!(t, "clients_in_timeout_table", 0);
     field!(t, "total_watched_keys", 0);
-    field!(t, "total_blocking_keys", 0);
+    field!(t, "total_blocking_keys", srv.blocking.key_count());
     field!(t, "total_blocking_keys_on_nokey", 0);
 }
 

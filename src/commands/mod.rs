@@ -96,6 +96,10 @@ pub struct Ctx<'a, 'k> {
     pub spec: &'static CommandSpec,
     /// The command's id in the table.
     pub id: usize,
+    /// Set by [`Ctx::block`]: the client waits instead of getting a reply now.
+    pub blocked: Option<crate::server::blocking::BlockRequest>,
+    /// False inside MULTI/EXEC and scripts, where blocking commands time out at once.
+    pub may_block: bool,
 }
 
 impl<'a, 'k> Ctx<'a, 'k> {
@@ -103,6 +107,17 @@ impl<'a, 'k> Ctx<'a, 'k> {
     #[inline]
     pub fn reply(&mut self) -> Reply<'_> {
         Reply::new(self.out, self.sess.resp3)
+    }
+
+    /// Blocks the client on `req.keys` (a blocking command found nothing to take). Where
+    /// blocking is not allowed, answers as if the timeout had passed, as Redis does.
+    pub fn block(&mut self, req: crate::server::blocking::BlockRequest) {
+        if self.may_block {
+            self.blocked = Some(req);
+        } else {
+            let bytes = crate::server::dispatch::timeout_reply(self.sess.resp3, req.on_timeout);
+            self.out.extend_from_slice(&bytes);
+        }
     }
 
     /// The selected database.

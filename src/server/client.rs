@@ -30,6 +30,8 @@ pub mod cflag {
     pub const NO_EVICT: u32 = 1 << 2;
     /// CLIENT NO-TOUCH on.
     pub const NO_TOUCH: u32 = 1 << 3;
+    /// Blocked on keys.
+    pub const BLOCKED: u32 = 1 << 4;
 }
 
 /// The part of a client other threads may read or signal.

@@ -43,6 +43,8 @@ pub struct Conn {
     req: Request,
     sess: Session,
     write_blocked: bool,
+    /// Blocked on keys until this deadline (`Some(None)`: no deadline).
+    blocked: Option<Option<u64>>,
 }
 
 impl Conn {
@@ -59,6 +61,7 @@ impl Conn {
             req: Request::new(),
             sess: Session::new(shared, authenticated),
             write_blocked: false,
+            blocked: None,
         }
     }
 
@@ -92,8 +95,25 @@ impl Conn {
         self.wbuf.extend_from_slice(bytes);
     }
 
+    /// The deadline of a blocked client (`Some(None)`: blocked without one).
+    pub fn blocked(&self) -> Option<Option<u64>> {
+        self.blocked
+    }
+
+    /// Ends the blocked state with `reply` (served, timed out or CLIENT UNBLOCK), then runs
+    /// the requests that queued up meanwhile.
+    pub fn unblock(&mut self, srv: &Server, worker: usize, reply: &[u8]) -> Status {
+        self.blocked = None;
+        self.sess.shared.set_flag(super::client::cflag::BLOCKED, false);
+        self.wbuf.extend_from_slice(reply);
+        self.resume(srv, worker)
+    }
+
     /// Unregisters the client from shared structures.
     pub fn on_close(&mut self, srv: &Server) {
+        if self.blocked.is_some() {
+            srv.blocking.remove(self.sess.id);
+        }
         if self.sess.monitor {
             let mut m = srv.monitors.lock();
             m.retain(|(id, _)| *id != self.sess.id);
@@ -168,7 +188,7 @@ impl Conn {
         let mut paused = false;
         let mut gate = Some(srv.keyspace.gate(worker));
         let mut limits = ParseLimits { max_bulk_len: srv.hot.proto_max_bulk_len.load(Relaxed) as usize, authenticated: true };
-        while self.rstart < self.rend && !self.sess.close_after_reply {
+        while self.rstart < self.rend && !self.sess.close_after_reply && self.blocked.is_none() {
             limits.authenticated = self.sess.authenticated;
             let input = &self.rbuf[self.rstart..self.rend];
             match self.parser.parse(input, &limits, &mut self.req) {
@@ -181,7 +201,11 @@ impl Conn {
                             paused = true;
                             break;
                         }
-                        dispatch::execute(srv, &mut self.sess, args, &mut self.wbuf, &mut gate, worker);
+                        if let dispatch::Outcome::Blocked(deadline) =
+                            dispatch::execute(srv, &mut self.sess, args, &mut self.wbuf, &mut gate, worker)
+                        {
+                            self.blocked = Some(deadline);
+                        }
                     }
                     self.rstart += consumed;
                 }

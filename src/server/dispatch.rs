@@ -7,10 +7,11 @@ use std::time::Instant;
 
 use larder_engine::keyspace::shard_of;
 use larder_engine::{clock, Locked};
-use larder_resp::{Args, Reply};
+use larder_resp::{Args, OwnedArgs, Reply};
 use parking_lot::RwLockReadGuard;
 use smallvec::SmallVec;
 
+use super::blocking::{BlockRequest, TimeoutReply, Waiter};
 use super::client::{ReplyMode, Session};
 use super::stats::ThreadStats;
 use super::Server;
@@ -71,6 +72,15 @@ pub fn paused(srv: &Server, args: Args<'_>) -> bool {
     }
 }
 
+/// What became of a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// It ran (or was refused) and its reply is in the output.
+    Done,
+    /// It blocked: no reply yet; the connection waits until the deadline (None: forever).
+    Blocked(Option<u64>),
+}
+
 /// Executes one request and appends its reply to `out`.
 pub fn execute<'s>(
     srv: &'s Server,
@@ -79,8 +89,9 @@ pub fn execute<'s>(
     out: &mut Vec<u8>,
     gate: &mut Option<RwLockReadGuard<'s, ()>>,
     worker: usize,
-) {
+) -> Outcome {
     let mark = out.len();
+    let mut outcome = Outcome::Done;
     let now = clock::now_ms();
     sess.shared.last_interaction_ms.store(now, Relaxed);
     let tstats = srv.stats.mine();
@@ -93,7 +104,10 @@ pub fn execute<'s>(
             } else if !sess.authenticated && !spec.has(flag::NO_AUTH) && srv.hot.auth_required.load(Relaxed) {
                 reject(srv, sess, out, Some(id), CmdError::Static("NOAUTH Authentication required."));
             } else {
-                run(srv, sess, args, out, gate, worker, id, spec, now);
+                if let Some(req) = run(srv, sess, args, out, gate, worker, id, spec, now) {
+                    outcome = Outcome::Blocked(req.deadline);
+                    block(srv, sess, args, worker, req);
+                }
                 // As Redis, after the command ran (so the database shown is the one it left
                 // selected) and never for administrative commands.
                 if srv.monitoring.load(Relaxed) && !spec.has(flag::SKIP_MONITOR) && !spec.has(flag::ADMIN) {
@@ -104,7 +118,95 @@ pub fn execute<'s>(
         }
     }
     ThreadStats::add(&tstats.commands, 1);
-    finish_reply_mode(sess, out, mark);
+    if outcome == Outcome::Done {
+        finish_reply_mode(sess, out, mark);
+    }
+    outcome
+}
+
+/// Registers a blocked client, then looks at its keys once more: a write that landed between
+/// the handler's look and the registration found no waiter to serve.
+fn block(srv: &Server, sess: &mut Session, args: Args<'_>, worker: usize, req: BlockRequest) {
+    let keys = req.keys.clone();
+    sess.shared.set_flag(super::client::cflag::BLOCKED, true);
+    srv.blocking.add(Waiter {
+        client: sess.id,
+        worker,
+        db: sess.db,
+        resp3: sess.resp3,
+        args: OwnedArgs::from_args(args),
+        req,
+    });
+    serve_ready(srv, keys.into_iter().map(|k| (sess.db, k)).collect());
+}
+
+/// Serves clients blocked on keys that were just written, following chains (a served BLMOVE
+/// writes its destination, which may have waiters of its own).
+pub fn serve_ready(srv: &Server, mut work: Vec<(usize, Vec<u8>)>) {
+    while let Some((db, key)) = work.pop() {
+        if !srv.blocking.has_waiters(db, &key) {
+            continue;
+        }
+        let mut more = Vec::new();
+        srv.blocking.serve(
+            db,
+            &key,
+            |w| {
+                let (reply, written) = attempt(srv, w)?;
+                more.extend(written);
+                Some(reply)
+            },
+            |w, reply| srv.send_to_worker(w.worker, super::worker::Msg::Unblocked(w.client, reply)),
+        );
+        work.extend(more);
+    }
+}
+
+/// Re-runs a blocked client's command: its reply and the keys it wrote, or None if it would
+/// still block.
+fn attempt(srv: &Server, w: &Waiter) -> Option<(Vec<u8>, Vec<(usize, Vec<u8>)>)> {
+    let Some(shared) = srv.clients.get(w.client) else {
+        // Disconnected: its waiter is dropped with an empty reply nobody reads.
+        return Some((Vec::new(), Vec::new()));
+    };
+    let args = w.args.args();
+    let (id, spec) = resolve(srv, args).ok()?;
+    let mut sess = Session::new(shared, true);
+    sess.db = w.db;
+    sess.resp3 = w.resp3;
+    let wanted: SmallVec<[(u32, u16); 4]> =
+        spec.key_positions(args.len()).map(|i| (w.db as u32, shard_of(&args[i]) as u16)).collect();
+    let mut out = Vec::new();
+    let (result, blocked) = {
+        let mut locked = srv.keyspace.lock_set(wanted);
+        let r = call(srv, &mut sess, args, &mut out, &mut locked, clock::now_ms(), spec, id);
+        fold_events(srv, &mut locked);
+        r
+    };
+    if blocked.is_some() {
+        return None;
+    }
+    if let Err(e) = result {
+        Reply::new(&mut out, w.resp3).error(e.text().as_bytes());
+        return Some((out, Vec::new()));
+    }
+    let written = if spec.has(flag::WRITE) {
+        spec.key_positions(args.len()).map(|i| (w.db, args[i].to_vec())).collect()
+    } else {
+        Vec::new()
+    };
+    Some((out, written))
+}
+
+/// The reply a blocked client gets when its timeout passes.
+pub fn timeout_reply(resp3: bool, kind: TimeoutReply) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut r = Reply::new(&mut out, resp3);
+    match kind {
+        TimeoutReply::NullArray => r.null_array(),
+        TimeoutReply::NullBulk => r.null(),
+    }
+    out
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -118,10 +220,10 @@ fn run<'s>(
     id: usize,
     spec: &'static CommandSpec,
     now: u64,
-) {
+) -> Option<BlockRequest> {
     let ks = &srv.keyspace;
     let start = Instant::now();
-    let result = if spec.has(flag::EXCLUSIVE) {
+    let (result, blocked) = if spec.has(flag::EXCLUSIVE) {
         // Whole-keyspace work: give up our own gate, then hold every gate.
         *gate = None;
         let excl = ks.exclusive();
@@ -172,6 +274,11 @@ fn run<'s>(
     // Only this connection's worker writes the counter.
     let c = &sess.shared.commands;
     c.store(c.load(Relaxed) + 1, Relaxed);
+    if blocked.is_none() && spec.has(flag::WRITE) && srv.blocking.count() > 0 {
+        let db = sess.db;
+        serve_ready(srv, spec.key_positions(args.len()).map(|i| (db, args[i].to_vec())).collect());
+    }
+    blocked
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -184,9 +291,10 @@ fn call(
     now: u64,
     spec: &'static CommandSpec,
     id: usize,
-) -> Result<(), CmdError> {
-    let mut ctx = Ctx { srv, sess, keys: locked, out, now, spec, id };
-    (spec.handler)(&mut ctx, args)
+) -> (Result<(), CmdError>, Option<BlockRequest>) {
+    let mut ctx = Ctx { srv, sess, keys: locked, out, now, spec, id, blocked: None, may_block: true };
+    let r = (spec.handler)(&mut ctx, args);
+    (r, ctx.blocked)
 }
 
 fn fold_events(srv: &Server, locked: &mut Locked<'_>) {

@@ -6,6 +6,7 @@
 //! shards its keys live in and calls the handler; the replies of the whole batch go back in one
 //! write.
 
+pub mod blocking;
 pub mod client;
 pub mod conn;
 pub mod cron;
@@ -100,6 +101,8 @@ pub struct Server {
     pub stats: stats::Stats,
     /// Connected clients.
     pub clients: client::Registry,
+    /// Clients blocked on keys.
+    pub blocking: blocking::Blocking,
     /// The command table.
     pub commands: CommandTable,
     /// Workers' mailboxes (set once the workers start).
@@ -143,6 +146,7 @@ impl Server {
             hot,
             password: RwLock::new(password),
             clients: client::Registry::default(),
+            blocking: blocking::Blocking::default(),
             workers: OnceLock::new(),
             slowlog: Mutex::new(slowlog::SlowLog::default()),
             monitors: Mutex::new(Vec::new()),

@@ -21,6 +21,8 @@ pub enum Msg {
     Deliver(u64, Vec<u8>),
     /// Look at kill flags now (CLIENT KILL).
     CheckKills,
+    /// A blocked client was served (or unblocked): its reply.
+    Unblocked(u64, Vec<u8>),
 }
 
 const WAKER: Token = Token(0);
@@ -44,7 +46,7 @@ pub fn start_workers(srv: &Arc<Server>) -> io::Result<Vec<JoinHandle<()>>> {
         let srv = srv.clone();
         threads.push(std::thread::Builder::new().name(format!("larder-worker-{i}")).spawn(move || {
             Stats::bind_thread(i);
-            Worker { srv: &srv, index: i, poll, conns: Vec::new(), free: Vec::new(), paused: Vec::new() }.run();
+            Worker { srv: &srv, index: i, poll, conns: Vec::new(), free: Vec::new(), paused: Vec::new(), next_deadline: None, blocked: Vec::new() }.run();
         })?);
     }
     Ok(threads)
@@ -58,6 +60,10 @@ struct Worker<'s> {
     free: Vec<usize>,
     /// Connections whose next request waits for CLIENT PAUSE to end.
     paused: Vec<usize>,
+    /// The nearest deadline of a blocked client on this worker.
+    next_deadline: Option<u64>,
+    /// Connections blocked on keys.
+    blocked: Vec<usize>,
 }
 
 impl Worker<'_> {
@@ -68,7 +74,12 @@ impl Worker<'_> {
         loop {
             let hz = self.srv.hot.hz.load(Relaxed).max(1);
             let tick = Duration::from_millis(1000 / hz);
-            let timeout = if pending.is_empty() { Some(tick) } else { Some(Duration::ZERO) };
+            let mut timeout = if pending.is_empty() { tick } else { Duration::ZERO };
+            if let Some(deadline) = self.next_deadline {
+                let now = larder_engine::clock::now_ms();
+                timeout = timeout.min(Duration::from_millis(deadline.saturating_sub(now)));
+            }
+            let timeout = Some(timeout);
             if let Err(e) = self.poll.poll(&mut events, timeout) {
                 if e.kind() != io::ErrorKind::Interrupted {
                     log::warning(&format!("poll failed: {e}"));
@@ -98,6 +109,9 @@ impl Worker<'_> {
             for slot in std::mem::take(&mut pending) {
                 self.on_ready(slot, true, &mut pending);
             }
+            if self.next_deadline.is_some_and(|d| d <= larder_engine::clock::now_ms()) {
+                self.next_deadline = self.expire_blocked();
+            }
             if last_tick.elapsed() >= tick {
                 last_tick = std::time::Instant::now();
                 self.tick();
@@ -108,6 +122,7 @@ impl Worker<'_> {
     fn on_ready(&mut self, slot: usize, readable: bool, pending: &mut Vec<usize>) {
         let Some(Some(conn)) = self.conns.get_mut(slot) else { return };
         let status = if readable { conn.on_readable(self.srv, self.index) } else { conn.flush(self.srv) };
+        self.track_blocked(slot);
         match status {
             Status::Open => {}
             Status::MoreInput => pending.push(slot),
@@ -120,11 +135,69 @@ impl Worker<'_> {
         }
     }
 
+    fn after(&mut self, slot: usize, st: Status) {
+        self.track_blocked(slot);
+        match st {
+            Status::Close => self.close(slot),
+            Status::Paused => {
+                if !self.paused.contains(&slot) {
+                    self.paused.push(slot);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Answers blocked clients whose timeout passed; returns the nearest remaining deadline.
+    fn expire_blocked(&mut self) -> Option<u64> {
+        let now = larder_engine::clock::now_ms();
+        let mut nearest: Option<u64> = None;
+        for slot in std::mem::take(&mut self.blocked) {
+            let Some(Some(c)) = self.conns.get(slot) else { continue };
+            let deadline = match c.blocked() {
+                None => continue,
+                Some(None) => {
+                    self.blocked.push(slot);
+                    continue;
+                }
+                Some(Some(d)) => d,
+            };
+            if deadline > now {
+                nearest = Some(nearest.map_or(deadline, |n| n.min(deadline)));
+                self.blocked.push(slot);
+                continue;
+            }
+            // Whoever removes the waiter answers it: a concurrent serve may have won.
+            let Some(w) = self.srv.blocking.remove(c.id()) else { continue };
+            let reply = super::dispatch::timeout_reply(w.resp3, w.req.on_timeout);
+            if let Some(Some(c)) = self.conns.get_mut(slot) {
+                let st = c.unblock(self.srv, self.index, &reply);
+                self.after(slot, st);
+            }
+        }
+        nearest
+    }
+
+    /// Notes a connection that just blocked, so its timeout is watched.
+    fn track_blocked(&mut self, slot: usize) {
+        let Some(Some(c)) = self.conns.get(slot) else { return };
+        if let Some(d) = c.blocked() {
+            if !self.blocked.contains(&slot) {
+                self.blocked.push(slot);
+            }
+            if let Some(d) = d {
+                self.next_deadline = Some(self.next_deadline.map_or(d, |n| n.min(d)));
+            }
+        }
+    }
+
     /// Retries connections held back by CLIENT PAUSE.
     fn retry_paused(&mut self) {
         for slot in std::mem::take(&mut self.paused) {
             let Some(Some(conn)) = self.conns.get_mut(slot) else { continue };
-            match conn.resume(self.srv, self.index) {
+            let st = conn.resume(self.srv, self.index);
+            self.track_blocked(slot);
+            match st {
                 Status::Paused => self.paused.push(slot),
                 Status::Close => self.close(slot),
                 _ => {}
@@ -151,6 +224,14 @@ impl Worker<'_> {
                     }
                 }
                 Msg::CheckKills => self.check_kills(),
+                Msg::Unblocked(id, reply) => {
+                    if let Some(slot) = self.find(id) {
+                        if let Some(Some(c)) = self.conns.get_mut(slot) {
+                            let st = c.unblock(self.srv, self.index, &reply);
+                            self.after(slot, st);
+                        }
+                    }
+                }
             }
         }
     }
@@ -180,6 +261,7 @@ impl Worker<'_> {
             let _ = self.poll.registry().deregister(c.stream_mut());
             c.on_close(self.srv);
             self.paused.retain(|&p| p != slot);
+            self.blocked.retain(|&p| p != slot);
             self.free.push(slot);
         }
     }
@@ -202,6 +284,7 @@ impl Worker<'_> {
     /// Periodic work: CLIENT KILL flags and idle-client timeouts.
     fn tick(&mut self) {
         self.retry_paused();
+        self.next_deadline = self.expire_blocked();
         self.check_kills();
         let timeout = self.srv.hot.timeout.load(Relaxed);
         if timeout > 0 {
