@@ -221,6 +221,16 @@ bench() {
     echo "$rps"
 }
 
+# Busy and steal clock ticks of the two CPUs used (from /proc/stat), to detect other work
+# sharing them: foreign = busy - server ticks - redis-benchmark ticks.
+cpus_busy() { awk -v a="cpu$SERVER_CPU" -v b="cpu$CLIENT_CPU" '$1 == a || $1 == b {
+    busy += $2 + $3 + $4; steal += $9; all += $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 }
+    END { print busy, steal, all }' /proc/stat; }
+# CPU ticks used so far by this shell's finished children (bash "times", second line);
+# "times" must run in this shell, not in a $(...) subshell.
+children_ticks() { times > "$WORK/times"; awk -v hz="$HZ" 'NR == 2 { t = 0
+    for (i = 1; i <= 2; i++) { split($i, a, /[ms]/); t += a[1] * 60 + a[2] } printf "%.0f", t * hz }' "$WORK/times"; }
+
 median() { sort -g | awk '{ a[NR] = $1 } END { if (NR == 0) print "nan";
     else if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 
@@ -235,6 +245,17 @@ log "Larder: $LARDER_BIN ($("$LARDER_BIN" --version 2>/dev/null | head -1 || ech
 log "Redis:  $(command -v "$REDIS_SERVER") ($("$REDIS_SERVER" --version | head -1))"
 log "redis-benchmark: $(redis-benchmark --version 2>/dev/null | head -1)"
 log "servers on CPU $SERVER_CPU, redis-benchmark on CPU $CLIENT_CPU; repeats=$REPEATS N(p1)=$N1 N(p16)=$N16 clients=$CLIENTS keys=$KEYS value=${VALUE_SIZE}B"
+
+busy_warning() {   # other processes competing for the two CPUs make ops/s meaningless
+    local la; la=$(cut -d' ' -f1 /proc/loadavg)
+    if awk -v l="$la" 'BEGIN { exit !(l > 0.5) }'; then
+        log "WARNING: load average is $la $1: other processes are using the CPUs; ops/s (and, less so, CPU/req) will be noisy"
+        echo "$la"
+    fi
+}
+LOAD_START=$(cut -d' ' -f1 /proc/loadavg)
+busy_warning "before the run" >/dev/null || true
+FOREIGN_MAX=0 STEAL_MAX=0
 
 # ---------------------------------------------------------------- 1. bytes per key
 start_server larder
@@ -260,14 +281,24 @@ for ((rep = 1; rep <= REPEATS; rep++)); do
         read -r t p <<<"$row"; n=$(row_n "$row")
         for s in "${order[@]}"; do
             m0=$(stat_field "$s" keyspace_misses)
+            read -r b0 st0 a0 < <(cpus_busy)
+            children_ticks > "$WORK/k0"; k0=$(cat "$WORK/k0")
             c0=$(cpu_ticks "${PID[$s]}")
-            rps=$(bench "$s" "$t" "$p" "$n" "$KEYS")
+            bench "$s" "$t" "$p" "$n" "$KEYS" > "$WORK/rps"    # not $(...): "times" must see it
             c1=$(cpu_ticks "${PID[$s]}")
+            children_ticks > "$WORK/k1"; k1=$(cat "$WORK/k1")
+            read -r b1 st1 a1 < <(cpus_busy)
+            rps=$(cat "$WORK/rps")
+            foreign=$(awk -v b=$((b1 - b0)) -v s=$((c1 - c0)) -v k=$((k1 - k0)) -v a=$((a1 - a0)) \
+                'BEGIN { f = (b - s - k) / (a > 0 ? a : 1) * 100; printf "%.1f", f < 0 ? 0 : f }')
+            steal=$(awk -v st=$((st1 - st0)) -v a=$((a1 - a0)) 'BEGIN { printf "%.1f", st / (a > 0 ? a : 1) * 100 }')
+            FOREIGN_MAX=$(awk -v x="$foreign" -v m="${FOREIGN_MAX:-0}" 'BEGIN { print (x > m ? x : m) }')
+            STEAL_MAX=$(awk -v x="$steal" -v m="${STEAL_MAX:-0}" 'BEGIN { print (x > m ? x : m) }')
             MISSES[$s]=$(( ${MISSES[$s]:-0} + $(stat_field "$s" keyspace_misses) - m0 ))
             [ "$t" = get ] && GETS[$s]=$(( ${GETS[$s]:-0} + n ))
             us=$(awk -v d=$((c1 - c0)) -v hz="$HZ" -v n="$n" 'BEGIN { printf "%.3f", d / hz * 1e6 / n }')
             RPS[$s,$row]="${RPS[$s,$row]:-} $rps"; CPU[$s,$row]="${CPU[$s,$row]:-} $us"
-            log "rep $rep $(row_name "$row") $s: $rps ops/s, $us us CPU/req ($((c1 - c0)) ticks)"
+            log "rep $rep $(row_name "$row") $s: $rps ops/s, $us us CPU/req ($((c1 - c0)) server ticks, $((k1 - k0)) client ticks; other work ${foreign}% and steal ${steal}% of CPUs $SERVER_CPU,$CLIENT_CPU)"
         done
     done
 done
@@ -326,6 +357,10 @@ line="| bytes/key (used_memory) | ${BPK[larder]} | ${BPK[redis]} | $(ratio "${BP
 echo "$line"
 echo
 echo "ratio = Larder/Redis (higher is better for ops/s, lower is better for bytes/key)."
+echo "Other processes used at most ${FOREIGN_MAX}% (hypervisor steal at most ${STEAL_MAX}%) of CPUs $SERVER_CPU,$CLIENT_CPU during any measured run (load average before the run: $LOAD_START)."
+if awk -v f="$FOREIGN_MAX" -v s="$STEAL_MAX" 'BEGIN { exit !(f > 5 || s > 5) }'; then
+    echo "WARNING: the machine was not quiet; ops/s are unreliable (CPU/req less so). Rerun on an idle machine."
+fi
 echo "RSS growth per key while loading: Larder ${RSSK[larder]} B, Redis ${RSSK[redis]} B."
 # Sanity checks: every GET should hit (all keys are preloaded) and SETs only overwrite.
 for s in larder redis; do

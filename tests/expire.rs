@@ -23,18 +23,12 @@ fn check(c: &mut RawConn, args: &[&str], want: &str) {
 #[track_caller]
 fn int(c: &mut RawConn, args: &[&str]) -> i64 {
     let r = q(c, args);
-    assert!(
-        r.starts_with(':') && r.ends_with("\r\n"),
-        "{args:?} gave {r}"
-    );
+    assert!(r.starts_with(':') && r.ends_with("\r\n"), "{args:?} gave {r}");
     r[1..r.len() - 2].parse().expect("integer reply")
 }
 
 fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .expect("clock")
-        .as_millis() as i64
+    SystemTime::now().duration_since(UNIX_EPOCH).expect("clock").as_millis() as i64
 }
 
 /// Lets tests switch the active expiry cycle off (DEBUG SET-ACTIVE-EXPIRE).
@@ -78,11 +72,7 @@ fn expire_and_ttl_family() {
     let target = now_ms() / 1000 + 500;
     check(&mut c, &["EXPIREAT", "k", &target.to_string()], ONE);
     check(&mut c, &["EXPIRETIME", "k"], &format!(":{target}\r\n"));
-    check(
-        &mut c,
-        &["PEXPIRETIME", "k"],
-        &format!(":{}\r\n", target * 1000),
-    );
+    check(&mut c, &["PEXPIRETIME", "k"], &format!(":{}\r\n", target * 1000));
     let target_ms = now_ms() + 777_777;
     check(&mut c, &["PEXPIREAT", "k", &target_ms.to_string()], ONE);
     check(&mut c, &["PEXPIRETIME", "k"], &format!(":{target_ms}\r\n"));
@@ -153,22 +143,10 @@ fn nx_xx_gt_lt_conditions() {
 
     check(&mut c, &["SET", "n", "v"], OK);
     check(&mut c, &["PEXPIRE", "n", "5000", "LT"], ONE);
-    check(
-        &mut c,
-        &["PEXPIREAT", "n", &(now_ms() + 100_000).to_string(), "LT"],
-        ZERO,
-    );
-    check(
-        &mut c,
-        &["EXPIREAT", "n", &(now_ms() / 1000 + 100).to_string(), "GT"],
-        ONE,
-    );
+    check(&mut c, &["PEXPIREAT", "n", &(now_ms() + 100_000).to_string(), "LT"], ZERO);
+    check(&mut c, &["EXPIREAT", "n", &(now_ms() / 1000 + 100).to_string(), "GT"], ONE);
     check(&mut c, &["PERSIST", "n"], ONE);
-    check(
-        &mut c,
-        &["PEXPIREAT", "n", &(now_ms() + 100_000).to_string(), "LT"],
-        ONE,
-    );
+    check(&mut c, &["PEXPIREAT", "n", &(now_ms() + 100_000).to_string(), "LT"], ONE);
 }
 
 #[test]
@@ -183,72 +161,21 @@ fn option_and_value_errors() {
         check(&mut c, &[cmd, "k", "100", "NX", "GT"], nx);
         check(&mut c, &[cmd, "k", "100", "LT", "NX"], nx);
         check(&mut c, &[cmd, "k", "100", "GT", "LT"], gtlt);
-        check(
-            &mut c,
-            &[cmd, "k", "100", "FOO"],
-            "-ERR Unsupported option FOO\r\n",
-        );
-        check(
-            &mut c,
-            &[cmd, "k", "abc"],
-            "-ERR value is not an integer or out of range\r\n",
-        );
-        check(
-            &mut c,
-            &[cmd, "k", "1.5"],
-            "-ERR value is not an integer or out of range\r\n",
-        );
-        check(
-            &mut c,
-            &[cmd, "k"],
-            &format!(
-                "-ERR wrong number of arguments for '{}' command\r\n",
-                cmd.to_lowercase()
-            ),
-        );
+        check(&mut c, &[cmd, "k", "100", "FOO"], "-ERR Unsupported option FOO\r\n");
+        check(&mut c, &[cmd, "k", "abc"], "-ERR value is not an integer or out of range\r\n");
+        check(&mut c, &[cmd, "k", "1.5"], "-ERR value is not an integer or out of range\r\n");
+        check(&mut c, &[cmd, "k"], &format!("-ERR wrong number of arguments for '{}' command\r\n", cmd.to_lowercase()));
         // Options are checked before the number, and both before the key is looked up.
-        check(
-            &mut c,
-            &[cmd, "missing", "abc", "BAR"],
-            "-ERR Unsupported option BAR\r\n",
-        );
-        check(
-            &mut c,
-            &[cmd, "missing", "abc"],
-            "-ERR value is not an integer or out of range\r\n",
-        );
+        check(&mut c, &[cmd, "missing", "abc", "BAR"], "-ERR Unsupported option BAR\r\n");
+        check(&mut c, &[cmd, "missing", "abc"], "-ERR value is not an integer or out of range\r\n");
     }
-    check(
-        &mut c,
-        &["EXPIRE", "k", "9223372036854775807"],
-        "-ERR invalid expire time in 'expire' command\r\n",
-    );
-    check(
-        &mut c,
-        &["EXPIRE", "k", "-9223372036854775808"],
-        "-ERR invalid expire time in 'expire' command\r\n",
-    );
-    check(
-        &mut c,
-        &["EXPIREAT", "k", "9223372036854775807"],
-        "-ERR invalid expire time in 'expireat' command\r\n",
-    );
-    check(
-        &mut c,
-        &["PEXPIRE", "k", "9223372036854775807"],
-        "-ERR invalid expire time in 'pexpire' command\r\n",
-    );
-    check(
-        &mut c,
-        &["EXPIRE", "k", "9223372036854775"],
-        "-ERR invalid expire time in 'expire' command\r\n",
-    );
+    check(&mut c, &["EXPIRE", "k", "9223372036854775807"], "-ERR invalid expire time in 'expire' command\r\n");
+    check(&mut c, &["EXPIRE", "k", "-9223372036854775808"], "-ERR invalid expire time in 'expire' command\r\n");
+    check(&mut c, &["EXPIREAT", "k", "9223372036854775807"], "-ERR invalid expire time in 'expireat' command\r\n");
+    check(&mut c, &["PEXPIRE", "k", "9223372036854775807"], "-ERR invalid expire time in 'pexpire' command\r\n");
+    check(&mut c, &["EXPIRE", "k", "9223372036854775"], "-ERR invalid expire time in 'expire' command\r\n");
     // A missing key still gets the overflow error (the time is checked first).
-    check(
-        &mut c,
-        &["PEXPIRE", "missing", "9223372036854775807"],
-        "-ERR invalid expire time in 'pexpire' command\r\n",
-    );
+    check(&mut c, &["PEXPIRE", "missing", "9223372036854775807"], "-ERR invalid expire time in 'pexpire' command\r\n");
     // PEXPIREAT has nothing to add, so even the largest time is accepted.
     check(&mut c, &["PEXPIREAT", "k", "9223372036854775807"], ONE);
     check(&mut c, &["PEXPIRETIME", "k"], ":9223372036854775807\r\n");
@@ -257,21 +184,11 @@ fn option_and_value_errors() {
     let expected = (i64::MAX - now_ms() + 500) / 1000;
     assert!((ttl - expected).abs() <= 1, "{ttl} vs {expected}");
     for cmd in ["TTL", "PTTL", "EXPIRETIME", "PEXPIRETIME", "PERSIST"] {
-        check(
-            &mut c,
-            &[cmd],
-            &format!(
-                "-ERR wrong number of arguments for '{}' command\r\n",
-                cmd.to_lowercase()
-            ),
-        );
+        check(&mut c, &[cmd], &format!("-ERR wrong number of arguments for '{}' command\r\n", cmd.to_lowercase()));
         check(
             &mut c,
             &[cmd, "a", "b"],
-            &format!(
-                "-ERR wrong number of arguments for '{}' command\r\n",
-                cmd.to_lowercase()
-            ),
+            &format!("-ERR wrong number of arguments for '{}' command\r\n", cmd.to_lowercase()),
         );
     }
 }
@@ -329,16 +246,8 @@ fn lazy_expiry_on_access() {
 
     // The same with the client library.
     let mut con = srv.client();
-    redis::cmd("SET")
-        .arg("k2")
-        .arg("v")
-        .query::<()>(&mut con)
-        .expect("set");
-    let set: i64 = redis::cmd("PEXPIRE")
-        .arg("k2")
-        .arg(50)
-        .query(&mut con)
-        .expect("pexpire");
+    redis::cmd("SET").arg("k2").arg("v").query::<()>(&mut con).expect("set");
+    let set: i64 = redis::cmd("PEXPIRE").arg("k2").arg(50).query(&mut con).expect("pexpire");
     assert_eq!(set, 1);
     std::thread::sleep(Duration::from_millis(100));
     let v: Option<String> = redis::cmd("GET").arg("k2").query(&mut con).expect("get");
@@ -351,12 +260,7 @@ fn active_expiry_removes_untouched_keys() {
     let mut con = srv.client();
     let mut pipe = redis::pipe();
     for i in 0..1000 {
-        pipe.cmd("SET")
-            .arg(format!("volatile:{i}"))
-            .arg("v")
-            .arg("PX")
-            .arg(100)
-            .ignore();
+        pipe.cmd("SET").arg(format!("volatile:{i}")).arg("v").arg("PX").arg(100).ignore();
     }
     pipe.cmd("SET").arg("stays").arg("v").ignore();
     pipe.query::<()>(&mut con).expect("fill");

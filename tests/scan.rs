@@ -75,19 +75,10 @@ fn quiet_keyspace_returns_every_key_exactly_once() {
     let srv = TestServer::start_with(DEBUG);
     let mut con = srv.client();
     fill(&mut con, "key:", 5000);
-    for opts in [
-        &[][..],
-        &["COUNT", "1"],
-        &["COUNT", "7"],
-        &["COUNT", "1000"],
-        &["COUNT", "1000000"],
-    ] {
+    for opts in [&[][..], &["COUNT", "1"], &["COUNT", "7"], &["COUNT", "1000"], &["COUNT", "1000000"]] {
         let seen = scan_all(&mut con, opts);
         assert_eq!(seen.len(), 5000, "{opts:?}");
-        assert!(
-            seen.values().all(|&n| n == 1),
-            "a key came back twice with {opts:?}"
-        );
+        assert!(seen.values().all(|&n| n == 1), "a key came back twice with {opts:?}");
         assert!((0..5000).all(|i| seen.contains_key(&format!("key:{i}"))));
     }
     // A COUNT larger than the database returns everything in one call.
@@ -124,12 +115,11 @@ fn keys_present_throughout_are_returned_while_the_table_grows() {
         if calls == 5 {
             // Another connection adds 20k keys while the scan is under way.
             let mut other = srv.client();
-            writer = Some(std::thread::spawn(move || {
-                fill(&mut other, "grow:", 20_000)
-            }));
+            writer = Some(std::thread::spawn(move || fill(&mut other, "grow:", 20_000)));
         }
-        if calls % 10 == 0 {
-            std::thread::sleep(Duration::from_millis(1));
+        if writer.is_some() {
+            // Slow the scan down so that it overlaps the writer's inserts and table growth.
+            std::thread::sleep(Duration::from_millis(2));
         }
         if next == 0 {
             break;
@@ -139,16 +129,8 @@ fn keys_present_throughout_are_returned_while_the_table_grows() {
     if let Some(w) = writer {
         w.join().expect("writer");
     }
-    let missed: Vec<_> = (0..2000)
-        .map(|i| format!("keep:{i}"))
-        .filter(|k| !seen.contains(k))
-        .collect();
-    assert!(
-        missed.is_empty(),
-        "missed {} keys, e.g. {:?}",
-        missed.len(),
-        missed.first()
-    );
+    let missed: Vec<_> = (0..2000).map(|i| format!("keep:{i}")).filter(|k| !seen.contains(k)).collect();
+    assert!(missed.is_empty(), "missed {} keys, e.g. {:?}", missed.len(), missed.first());
 
     // And while it shrinks again.
     let mut seen = HashSet::new();
@@ -160,10 +142,7 @@ fn keys_present_throughout_are_returned_while_the_table_grows() {
         calls += 1;
         if calls == 5 {
             let grow: Vec<String> = (0..20_000).map(|i| format!("grow:{i}")).collect();
-            let n: i64 = redis::cmd("DEL")
-                .arg(&grow)
-                .query(&mut srv.client())
-                .expect("del");
+            let n: i64 = redis::cmd("DEL").arg(&grow).query(&mut srv.client()).expect("del");
             assert_eq!(n, 20_000);
         }
         if next == 0 {
@@ -171,10 +150,7 @@ fn keys_present_throughout_are_returned_while_the_table_grows() {
         }
         cursor = next;
     }
-    assert!(
-        (0..2000).all(|i| seen.contains(&format!("keep:{i}"))),
-        "a kept key was missed while shrinking"
-    );
+    assert!((0..2000).all(|i| seen.contains(&format!("keep:{i}"))), "a kept key was missed while shrinking");
 }
 
 #[test]
@@ -195,11 +171,7 @@ fn match_filters_by_glob() {
     assert!(next != 0 && keys.is_empty());
 
     // MATCH * matches the empty key name too, as it does in Redis.
-    redis::cmd("SET")
-        .arg("")
-        .arg("v")
-        .query::<()>(&mut con)
-        .expect("set");
+    redis::cmd("SET").arg("").arg("v").query::<()>(&mut con).expect("set");
     let seen = scan_all(&mut con, &["MATCH", "*"]);
     assert_eq!(seen.len(), 601);
     assert!(seen.contains_key(""));
@@ -211,22 +183,27 @@ fn type_filters_by_value_type() {
     let srv = TestServer::start_with(DEBUG);
     let mut con = srv.client();
     fill(&mut con, "s", 100);
-    redis::cmd("APPEND")
-        .arg("grown")
-        .arg("x")
-        .query::<()>(&mut con)
-        .expect("append");
+    redis::cmd("APPEND").arg("grown").arg("x").query::<()>(&mut con).expect("append");
     assert_eq!(scan_all(&mut con, &["TYPE", "string"]).len(), 101);
-    assert_eq!(
-        scan_all(&mut con, &["TYPE", "STRING", "COUNT", "3"]).len(),
-        101
-    );
+    assert_eq!(scan_all(&mut con, &["TYPE", "STRING", "COUNT", "3"]).len(), 101);
     assert!(scan_all(&mut con, &["TYPE", "list"]).is_empty());
     assert!(scan_all(&mut con, &["TYPE", "hash"]).is_empty());
+    assert!(scan_all(&mut con, &["TYPE", "zset"]).is_empty());
     assert!(scan_all(&mut con, &["TYPE", "no-such-type"]).is_empty());
     assert!(scan_all(&mut con, &["TYPE", "none"]).is_empty());
     let seen = scan_all(&mut con, &["MATCH", "s1*", "TYPE", "string", "COUNT", "10"]);
     assert_eq!(seen.len(), 11);
+
+    // Collections are told apart from strings.
+    redis::cmd("HSET").arg("h").arg("f").arg("v").query::<()>(&mut con).expect("hset");
+    redis::cmd("RPUSH").arg("l").arg("a").query::<()>(&mut con).expect("rpush");
+    redis::cmd("SADD").arg("set").arg("m").query::<()>(&mut con).expect("sadd");
+    let only = |con: &mut redis::Connection, t: &str| scan_all(con, &["TYPE", t]).into_keys().collect::<Vec<_>>();
+    assert_eq!(only(&mut con, "hash"), ["h"]);
+    assert_eq!(only(&mut con, "list"), ["l"]);
+    assert_eq!(only(&mut con, "SET"), ["set"]);
+    assert_eq!(scan_all(&mut con, &["TYPE", "string"]).len(), 101);
+    assert_eq!(scan_all(&mut con, &[]).len(), 104);
 }
 
 #[test]
@@ -237,12 +214,7 @@ fn expired_keys_are_left_out() {
     let mut con = srv.client();
     let mut pipe = redis::pipe();
     for i in 0..100 {
-        pipe.cmd("SET")
-            .arg(format!("dead:{i}"))
-            .arg("v")
-            .arg("PX")
-            .arg(1)
-            .ignore();
+        pipe.cmd("SET").arg(format!("dead:{i}")).arg("v").arg("PX").arg(1).ignore();
     }
     pipe.query::<()>(&mut con).expect("fill");
     fill(&mut con, "live:", 50);
@@ -275,12 +247,7 @@ fn the_client_library_iterator_sees_everything() {
     let srv = TestServer::start_with(DEBUG);
     let mut con = srv.client();
     fill(&mut con, "it:", 1234);
-    let keys: HashSet<String> = redis::cmd("SCAN")
-        .cursor_arg(0)
-        .clone()
-        .iter(&mut con)
-        .expect("iter")
-        .collect();
+    let keys: HashSet<String> = redis::cmd("SCAN").cursor_arg(0).clone().iter(&mut con).expect("iter").collect();
     assert_eq!(keys.len(), 1234);
 }
 
@@ -290,17 +257,7 @@ fn cursor_and_option_errors() {
     let mut c = srv.raw();
     check(&mut c, &["SET", "k", "v"], "+OK\r\n");
     let bad_cursor = "-ERR invalid cursor\r\n";
-    for cur in [
-        "abc",
-        " 1",
-        "1 ",
-        "1x",
-        "-",
-        "+",
-        "18446744073709551616",
-        "0x10",
-        "1.0",
-    ] {
+    for cur in ["abc", " 1", "1 ", "1x", "-", "+", "18446744073709551616", "0x10", "1.0"] {
         check(&mut c, &["SCAN", cur], bad_cursor);
     }
     // strtoul's leniency, as in Redis: a sign, leading zeros, the empty string.
@@ -314,45 +271,15 @@ fn cursor_and_option_errors() {
 
     // The cursor is checked before the options.
     check(&mut c, &["SCAN", "x", "COUNT", "0"], bad_cursor);
-    check(
-        &mut c,
-        &["SCAN", "0", "COUNT", "0"],
-        "-ERR syntax error\r\n",
-    );
-    check(
-        &mut c,
-        &["SCAN", "0", "COUNT", "-5"],
-        "-ERR syntax error\r\n",
-    );
-    check(
-        &mut c,
-        &["SCAN", "0", "COUNT", "abc"],
-        "-ERR value is not an integer or out of range\r\n",
-    );
+    check(&mut c, &["SCAN", "0", "COUNT", "0"], "-ERR syntax error\r\n");
+    check(&mut c, &["SCAN", "0", "COUNT", "-5"], "-ERR syntax error\r\n");
+    check(&mut c, &["SCAN", "0", "COUNT", "abc"], "-ERR value is not an integer or out of range\r\n");
     check(&mut c, &["SCAN", "0", "COUNT"], "-ERR syntax error\r\n");
     check(&mut c, &["SCAN", "0", "MATCH"], "-ERR syntax error\r\n");
     check(&mut c, &["SCAN", "0", "TYPE"], "-ERR syntax error\r\n");
-    check(
-        &mut c,
-        &["SCAN", "0", "BOGUS", "1"],
-        "-ERR syntax error\r\n",
-    );
-    check(
-        &mut c,
-        &["SCAN", "0", "COUNT", "10", "MATCH"],
-        "-ERR syntax error\r\n",
-    );
-    check(
-        &mut c,
-        &["SCAN"],
-        "-ERR wrong number of arguments for 'scan' command\r\n",
-    );
+    check(&mut c, &["SCAN", "0", "BOGUS", "1"], "-ERR syntax error\r\n");
+    check(&mut c, &["SCAN", "0", "COUNT", "10", "MATCH"], "-ERR syntax error\r\n");
+    check(&mut c, &["SCAN"], "-ERR wrong number of arguments for 'scan' command\r\n");
     // Options may repeat; the last one wins.
-    check(
-        &mut c,
-        &[
-            "SCAN", "0", "MATCH", "zzz", "MATCH", "k", "count", "5", "COUNT", "100",
-        ],
-        full,
-    );
+    check(&mut c, &["SCAN", "0", "MATCH", "zzz", "MATCH", "k", "count", "5", "COUNT", "100"], full);
 }

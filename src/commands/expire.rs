@@ -52,22 +52,15 @@ impl Cond {
                 _ => {
                     // Redis prints the option as a C string: it ends at the first zero byte.
                     let shown = opt.split(|&b| b == 0).next().unwrap_or_default();
-                    return Err(CmdError::err(format!(
-                        "Unsupported option {}",
-                        String::from_utf8_lossy(shown)
-                    )));
+                    return Err(CmdError::err(format!("Unsupported option {}", String::from_utf8_lossy(shown))));
                 }
             }
         }
         if c.nx && (c.xx || c.gt || c.lt) {
-            return Err(CmdError::Static(
-                "ERR NX and XX, GT or LT options at the same time are not compatible",
-            ));
+            return Err(CmdError::Static("ERR NX and XX, GT or LT options at the same time are not compatible"));
         }
         if c.gt && c.lt {
-            return Err(CmdError::Static(
-                "ERR GT and LT options at the same time are not compatible",
-            ));
+            return Err(CmdError::Static("ERR GT and LT options at the same time are not compatible"));
         }
         Ok(c)
     }
@@ -114,12 +107,7 @@ fn pexpireat(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
 fn expire_generic(ctx: &mut Ctx<'_, '_>, args: Args<'_>, base: i64, unit_ms: i64) -> CmdResult {
     let cond = Cond::parse(args)?;
     let value = int_arg(&args[2])?;
-    let invalid = || {
-        CmdError::Msg(format!(
-            "ERR invalid expire time in '{}' command",
-            ctx.spec.name
-        ))
-    };
+    let invalid = || CmdError::Msg(format!("ERR invalid expire time in '{}' command", ctx.spec.name));
     let when = value.checked_mul(unit_ms).ok_or_else(invalid)?;
     if when > i64::MAX - base {
         return Err(invalid());

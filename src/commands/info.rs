@@ -231,8 +231,8 @@ fn mem(srv: &Server, t: &mut String) {
     field!(t, "mem_aof_buffer", 0);
     field!(t, "mem_allocator", "jemalloc-5.3.0");
     field!(t, "active_defrag_running", 0);
-    field!(t, "lazyfree_pending_objects", 0);
-    field!(t, "lazyfreed_objects", 0);
+    field!(t, "lazyfree_pending_objects", larder_engine::lazyfree::pending());
+    field!(t, "lazyfreed_objects", larder_engine::lazyfree::freed());
 }
 
 fn persistence(srv: &Server, t: &mut String) {

@@ -9,9 +9,7 @@
 
 use larder_engine::util::glob::glob_match;
 use larder_engine::util::num::parse_i64;
-use larder_engine::{
-    clock, Entry, KeyRef, Keyspace, Locked, Object, Shard, Value, ValueRef, SHARDS,
-};
+use larder_engine::{clock, Entry, KeyRef, Keyspace, Locked, Object, Shard, Value, ValueRef, SHARDS};
 use larder_resp::{Args, Reply};
 
 use super::spec::{acl, cmd, flag, keys, CommandSpec, Group, Keys};
@@ -104,9 +102,7 @@ fn rekey(mut e: Entry, key: &[u8]) -> Entry {
 fn db_arg(ctx: &Ctx<'_, '_>, arg: &[u8]) -> Result<usize, CmdError> {
     let v = int_arg(arg)?;
     if v < i32::MIN as i64 || v > i32::MAX as i64 {
-        return Err(CmdError::Static(
-            "ERR value is out of range, value must between -2147483648 and 2147483647",
-        ));
+        return Err(CmdError::Static("ERR value is out of range, value must between -2147483648 and 2147483647"));
     }
     if v < 0 || v as usize >= ctx.srv.keyspace.db_count() {
         return Err(DB_RANGE);
@@ -243,11 +239,7 @@ fn move_cmd(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
     }
     let (k, now) = (KeyRef::new(&args[1]), ctx.now);
     let moved = ctx.keys.get(src_db, &k, now).is_some() && ctx.keys.get(dst_db, &k, now).is_none();
-    let entry = if moved {
-        ctx.keys.shard_for(src_db, &k).remove(&k)
-    } else {
-        None
-    };
+    let entry = if moved { ctx.keys.shard_for(src_db, &k).remove(&k) } else { None };
     let Some(entry) = entry else {
         ctx.reply().int(0);
         return Ok(());
@@ -332,9 +324,7 @@ fn flushall(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
 /// SWAPDB a b: exchanges the shards' contents pairwise (whole keyspace held).
 fn swapdb(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
     let index = |arg: &[u8], msg: &'static str| {
-        parse_i64(arg)
-            .filter(|v| *v >= i32::MIN as i64 && *v <= i32::MAX as i64)
-            .ok_or(CmdError::Static(msg))
+        parse_i64(arg).filter(|v| *v >= i32::MIN as i64 && *v <= i32::MAX as i64).ok_or(CmdError::Static(msg))
     };
     let a = index(&args[1], "ERR invalid first DB index")?;
     let b = index(&args[2], "ERR invalid second DB index")?;
@@ -358,9 +348,12 @@ fn swapdb(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
 }
 
 /// Picks a shard with probability proportional to its size, then a key in it; keys found
-/// expired are removed and the draw repeats (each retry removes a key, so it ends).
+/// expired are removed and the draw repeats. Every round either answers or removes at least
+/// one key, so the rounds are bounded by the key count (the bound also guards against a key
+/// that could not be removed).
 fn randomkey(ctx: &mut Ctx<'_, '_>, _args: Args<'_>) -> CmdResult {
     let (db, now) = (ctx.db(), ctx.now);
+    let mut rounds_left: Option<usize> = None;
     loop {
         let mut sizes = [0usize; SHARDS];
         for (i, size) in sizes.iter_mut().enumerate() {
@@ -368,10 +361,12 @@ fn randomkey(ctx: &mut Ctx<'_, '_>, _args: Args<'_>) -> CmdResult {
             ctx.keys.release();
         }
         let total: usize = sizes.iter().sum();
-        if total == 0 {
+        let left = rounds_left.get_or_insert(total);
+        if total == 0 || *left == 0 {
             ctx.reply().null();
             return Ok(());
         }
+        *left -= 1;
         let mut pick = fastrand::usize(..total);
         let mut chosen = SHARDS - 1;
         for (i, &size) in sizes.iter().enumerate() {
@@ -391,7 +386,7 @@ fn randomkey(ctx: &mut Ctx<'_, '_>, _args: Args<'_>) -> CmdResult {
 }
 
 /// A random live key of one shard, removing expired keys it draws on the way; None once the
-/// shard is empty.
+/// shard is empty (or an expired key could not be removed).
 fn random_live_key(shard: &mut Shard, now: u64) -> Option<Vec<u8>> {
     loop {
         let e = shard.table().random()?;
@@ -400,7 +395,11 @@ fn random_live_key(shard: &mut Shard, now: u64) -> Option<Vec<u8>> {
             return Some(key);
         }
         // Lazy expiry removes it and counts the expiration.
+        let before = shard.len();
         shard.get(&KeyRef::new(&key), now);
+        if shard.len() == before {
+            return None;
+        }
     }
 }
 
@@ -416,8 +415,7 @@ fn keys_cmd(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
     for i in 0..SHARDS {
         let shard = ctx.keys.shard(db, i);
         for e in shard.table().iter() {
-            if (all || glob_match(pattern, e.key(), false)) && e.expire_ms().is_none_or(|t| t > now)
-            {
+            if (all || glob_match(pattern, e.key(), false)) && e.expire_ms().is_none_or(|t| t > now) {
                 r.bulk(e.key());
                 n += 1;
             }
@@ -438,11 +436,9 @@ fn object_lookup<'c>(ctx: &'c mut Ctx<'_, '_>, key: &[u8]) -> Option<&'c mut Ent
 
 fn object_encoding(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
     let enc = object_lookup(ctx, &args[2]).map(|e| match e.value() {
-        ValueRef::Bytes(_) | ValueRef::Int(_) | ValueRef::Obj(Object::Str(_)) => {
-            super::strings::encoding(e)
-        }
-        #[allow(unreachable_patterns)]
-        ValueRef::Obj(_) => "unknown",
+        // Collections name their own encoding; strings are named by the string layer.
+        ValueRef::Obj(o) if !matches!(o, Object::Str(_)) => o.encoding(),
+        _ => super::strings::encoding(e),
     });
     match enc {
         Some(enc) => ctx.reply().bulk(enc.as_bytes()),
@@ -453,10 +449,7 @@ fn object_encoding(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
 
 /// True for the policies that track access frequency instead of recency.
 fn lfu_policy(p: MaxmemoryPolicy) -> bool {
-    matches!(
-        p,
-        MaxmemoryPolicy::VolatileLfu | MaxmemoryPolicy::AllkeysLfu
-    )
+    matches!(p, MaxmemoryPolicy::VolatileLfu | MaxmemoryPolicy::AllkeysLfu)
 }
 
 fn object_freq(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {

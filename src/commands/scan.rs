@@ -69,10 +69,7 @@ pub fn parse_cursor(arg: &[u8]) -> Option<u64> {
 
 /// Splits a cursor into (shard index, hash-space position).
 pub fn decode_cursor(cursor: u64) -> (usize, u64) {
-    (
-        (cursor & SHARD_MASK) as usize,
-        (cursor >> SHARD_BITS) << POS_SHIFT,
-    )
+    ((cursor & SHARD_MASK) as usize, (cursor >> SHARD_BITS) << POS_SHIFT)
 }
 
 /// Builds the cursor that resumes `shard` at hash-space position `pos` (rounded down).
@@ -87,11 +84,7 @@ struct Opts<'a> {
 }
 
 fn parse_opts(args: Args<'_>) -> Result<Opts<'_>, CmdError> {
-    let mut o = Opts {
-        count: 10,
-        pattern: None,
-        type_name: None,
-    };
+    let mut o = Opts { count: 10, pattern: None, type_name: None };
     let mut i = 2;
     while i < args.len() {
         let Some(value) = args.get(i + 1) else {
@@ -139,9 +132,7 @@ fn scan(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
         for key in batch {
             let live = match s.get(&KeyRef::new(&key), now) {
                 None => false,
-                Some(e) => opts
-                    .type_name
-                    .is_none_or(|t| t.eq_ignore_ascii_case(super::keys::type_name(e).as_bytes())),
+                Some(e) => opts.type_name.is_none_or(|t| t.eq_ignore_ascii_case(super::keys::type_name(e).as_bytes())),
             };
             if live {
                 found.push(key);

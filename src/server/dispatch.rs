@@ -142,7 +142,7 @@ fn block(srv: &Server, sess: &mut Session, args: Args<'_>, worker: usize, req: B
 
 /// Serves clients blocked on keys that were just written, following chains (a served BLMOVE
 /// writes its destination, which may have waiters of its own).
-pub fn serve_ready(srv: &Server, mut work: Vec<(usize, Vec<u8>)>) {
+pub fn serve_ready(srv: &Server, mut work: WrittenKeys) {
     while let Some((db, key)) = work.pop() {
         if !srv.blocking.has_waiters(db, &key) {
             continue;
@@ -164,7 +164,10 @@ pub fn serve_ready(srv: &Server, mut work: Vec<(usize, Vec<u8>)>) {
 
 /// Re-runs a blocked client's command: its reply and the keys it wrote, or None if it would
 /// still block.
-fn attempt(srv: &Server, w: &Waiter) -> Option<(Vec<u8>, Vec<(usize, Vec<u8>)>)> {
+/// Keys a command wrote: (database, key).
+type WrittenKeys = Vec<(usize, Vec<u8>)>;
+
+fn attempt(srv: &Server, w: &Waiter) -> Option<(Vec<u8>, WrittenKeys)> {
     let Some(shared) = srv.clients.get(w.client) else {
         // Disconnected: its waiter is dropped with an empty reply nobody reads.
         return Some((Vec::new(), Vec::new()));

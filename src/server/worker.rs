@@ -126,11 +126,8 @@ impl Worker<'_> {
         match status {
             Status::Open => {}
             Status::MoreInput => pending.push(slot),
-            Status::Paused => {
-                if !self.paused.contains(&slot) {
-                    self.paused.push(slot);
-                }
-            }
+            Status::Paused if !self.paused.contains(&slot) => self.paused.push(slot),
+            Status::Paused => {}
             Status::Close => self.close(slot),
         }
     }
@@ -139,11 +136,7 @@ impl Worker<'_> {
         self.track_blocked(slot);
         match st {
             Status::Close => self.close(slot),
-            Status::Paused => {
-                if !self.paused.contains(&slot) {
-                    self.paused.push(slot);
-                }
-            }
+            Status::Paused if !self.paused.contains(&slot) => self.paused.push(slot),
             _ => {}
         }
     }

@@ -132,7 +132,7 @@ impl Keyspace {
     /// Drops a table's entries, off the caller's thread when it is large (lazy free).
     pub fn free_later(table: crate::table::Table) {
         if table.len() > 1024 {
-            std::thread::spawn(move || drop(table));
+            crate::lazyfree::free(table);
         }
     }
 }
@@ -181,6 +181,16 @@ impl<'a> Locked<'a> {
     #[inline]
     pub fn get(&mut self, db: usize, k: &KeyRef<'_>, now: u64) -> Option<&mut Entry> {
         self.shard(db, k.shard).get(k, now)
+    }
+
+    /// The live entry for `k` in `db` through a shared borrow, so that several entries can be
+    /// read at once (SINTER, SUNION...). The shard must be in the set (`None` otherwise); a key
+    /// whose TTL passed is reported absent but not removed: call [`Locked::get`] first for that.
+    pub fn peek(&self, db: usize, k: &KeyRef<'_>, now: u64) -> Option<&Entry> {
+        let (db32, sh16) = (db as u32, k.shard as u16);
+        let found = self.guards.iter().find(|(d, s, _)| *d == db32 && *s == sh16);
+        debug_assert!(found.is_some(), "shard {db}/{} not locked by the command's key spec", k.shard);
+        found?.2.peek(k, now)
     }
 
     /// Releases every shard, e.g. before a whole-keyspace visit.

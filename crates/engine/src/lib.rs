@@ -7,6 +7,7 @@
 pub mod clock;
 pub mod entry;
 pub mod keyspace;
+pub mod lazyfree;
 pub mod memory;
 pub mod object;
 pub mod shard;

@@ -218,9 +218,10 @@ impl Table {
                 *slot = carry;
                 return;
             }
-            // Keep the run sorted by home: the one with the larger home moves on. For equal
-            // homes the newcomer goes after the residents.
-            if (slot.meta >> (64 - self.bits)) > (carry.meta >> (64 - self.bits)) {
+            // Keep the run sorted by hash (so by home too): the larger hash moves on. Sorting
+            // by home alone is not enough: `resize` relies on hash order, since two keys that
+            // share a home can land in the new table in either order of their new homes.
+            if (slot.meta & !VOLATILE) > (carry.meta & !VOLATILE) {
                 std::mem::swap(slot, &mut carry);
             }
             pos += 1;
@@ -256,15 +257,18 @@ impl Table {
     }
 
     fn maybe_shrink(&mut self) {
-        if self.bits > MIN_BITS && self.len * 10 < (1usize << self.bits) {
+        if self.len == 0 {
+            // An empty table holds no memory (whatever size it had grown to).
+            if !self.slots.is_empty() {
+                self.slots = Vec::new();
+                self.bits = 0;
+            }
+        } else if self.bits > MIN_BITS && self.len * 10 < (1usize << self.bits) {
             let mut bits = self.bits;
             while bits > MIN_BITS && self.len * 4 < (1usize << (bits - 1)) {
                 bits -= 1;
             }
             self.resize(bits.max(MIN_BITS));
-        } else if self.len == 0 && !self.slots.is_empty() {
-            self.slots = Vec::new();
-            self.bits = 0;
         }
     }
 
@@ -463,6 +467,30 @@ mod tests {
         }
         assert!(t.is_empty());
         assert_eq!(t.slot_count(), 0);
+    }
+
+    #[test]
+    fn shared_homes_stay_ordered_across_resizes() {
+        // Keys that share a home slot in a small table split into different homes when it
+        // grows: slots must stay in hash order, not insertion order, for lookups to find them.
+        let mut t = Table::new();
+        let keys = ["key:7", "key:17", "key:53", "key:100"];
+        for k in keys {
+            put(&mut t, k);
+        }
+        for i in 0..2000 {
+            put(&mut t, &format!("key:{i}"));
+            check_sorted(&t);
+        }
+        for i in 0..2000 {
+            let k = format!("key:{i}");
+            assert!(t.get(h(k.as_bytes()), k.as_bytes()).is_some(), "lost {k}");
+        }
+        let mut last = 0u64;
+        for s in t.slots.iter().filter(|s| s.entry.is_some()) {
+            assert!(s.meta & !VOLATILE >= last, "slots out of hash order");
+            last = s.meta & !VOLATILE;
+        }
     }
 
     #[test]

@@ -593,24 +593,4 @@ impl<'a> Iterator for Iter<'a> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn lim() -> Limits {
-        Limits::default()
-    }
-
-    fn members(s: &Set) -> Vec<Vec<u8>> {
-        let mut v: Vec<Vec<u8>> = s.iter().map(Member::to_vec).collect();
-        v.sort();
-        v
-    }
-
-    fn build(items: &[&str], limits: &Limits) -> Set {
-        let mut s = Set::for_members(items[0].as_bytes(), 1, limits);
-        for i in items {
-            s.insert(i.as_bytes(), limits);
-        }
-        s
-    }
-}
+mod tests;

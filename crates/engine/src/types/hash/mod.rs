@@ -40,7 +40,8 @@ pub struct Hash {
 
 enum Repr {
     Packed(Packed),
-    Table(Big),
+    /// Boxed: a small hash should not pay for the table's header in every key.
+    Table(Box<Big>),
 }
 
 /// The table encoding.
@@ -207,7 +208,7 @@ impl Hash {
             Repr::Table(b) => {
                 let blocks: usize = b.table.iter().map(Entry::block_size).sum();
                 let index: usize = b.ttls.iter().map(|(_, f)| f.len() + 32).sum();
-                b.table.slot_bytes() + blocks + index
+                std::mem::size_of::<Big>() + b.table.slot_bytes() + blocks + index
             }
         }
     }
@@ -238,7 +239,7 @@ impl Hash {
             for (f, v) in packed_pairs(p) {
                 big.table.insert_new(field_hash(f), Entry::new(f, Value::Bytes(v), None));
             }
-            self.repr = Repr::Table(big);
+            self.repr = Repr::Table(Box::new(big));
         }
     }
 
@@ -413,12 +414,11 @@ impl Hash {
                 0
             }
             Repr::Table(b) => {
-                let pos = cursor.checked_shl(CURSOR_SHIFT).unwrap_or(u64::MAX);
                 if cursor >> (64 - CURSOR_SHIFT) != 0 {
                     // Past the end of hash space: nothing left.
                     return 0;
                 }
-                match b.table.scan(pos, count.max(1), |e| f(e.key(), entry_value(e))) {
+                match b.table.scan(cursor << CURSOR_SHIFT, count.max(1), |e| f(e.key(), entry_value(e))) {
                     ScanNext::At(next) => (next >> CURSOR_SHIFT).max(1),
                     ScanNext::Done => 0,
                 }
@@ -503,7 +503,7 @@ impl Clone for Hash {
     fn clone(&self) -> Self {
         let repr = match &self.repr {
             Repr::Packed(p) => Repr::Packed(p.clone()),
-            Repr::Table(b) => Repr::Table(b.clone_big()),
+            Repr::Table(b) => Repr::Table(Box::new(b.clone_big())),
         };
         Hash { repr }
     }
@@ -526,5 +526,4 @@ impl std::fmt::Debug for Hash {
 }
 
 #[cfg(test)]
-mod tests {
-}
+mod tests;
