@@ -54,6 +54,12 @@ unsafe impl GlobalAlloc for CountingJemalloc {
     }
 }
 
+/// The bytes jemalloc really allocates for a request of `size` bytes (its size class).
+pub fn usable_size(size: usize) -> usize {
+    // SAFETY: nallocx only computes a size class.
+    unsafe { tikv_jemalloc_sys::nallocx(size.max(1), 0) }
+}
+
 /// jemalloc's own statistics: (allocated, active, resident, mapped, retained) bytes.
 pub fn allocator_stats() -> (u64, u64, u64, u64, u64) {
     use tikv_jemalloc_ctl::{epoch, stats};

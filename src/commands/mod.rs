@@ -16,6 +16,7 @@ mod expire;
 mod functions;
 mod hashes;
 mod lists;
+mod memory;
 pub mod objects;
 mod sets;
 mod zsets;

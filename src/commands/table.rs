@@ -22,6 +22,7 @@ fn families() -> impl Iterator<Item = &'static CommandSpec> {
         super::info::COMMANDS,
         super::debug::COMMANDS,
         super::functions::COMMANDS,
+        super::memory::COMMANDS,
         super::hashes::COMMANDS,
         super::lists::COMMANDS,
         super::sets::COMMANDS,

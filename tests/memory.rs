@@ -1,0 +1,53 @@
+//! MEMORY USAGE / STATS / DOCTOR / PURGE / MALLOC-STATS over TCP.
+
+mod common;
+
+use common::TestServer;
+
+#[test]
+fn usage_grows_with_the_value_and_is_nil_for_missing_keys() {
+    let srv = TestServer::start();
+    let mut c = srv.client();
+    let small: i64 = {
+        let _: () = redis::cmd("SET").arg("k").arg("v").query(&mut c).expect("set");
+        redis::cmd("MEMORY").arg("USAGE").arg("k").query(&mut c).expect("usage")
+    };
+    let _: () = redis::cmd("SET").arg("big").arg(vec![b'x'; 10_000]).query(&mut c).expect("set");
+    let big: i64 = redis::cmd("MEMORY").arg("USAGE").arg("big").arg("SAMPLES").arg(5).query(&mut c).expect("usage");
+    assert!(small > 0 && small < 100, "small key uses {small} bytes");
+    assert!(big >= 10_000 && big < 12_000, "10 KB value uses {big} bytes");
+    let missing: Option<i64> = redis::cmd("MEMORY").arg("USAGE").arg("nokey").query(&mut c).expect("usage");
+    assert_eq!(missing, None);
+    let mut raw = srv.raw();
+    assert_eq!(raw.cmd(&[b"MEMORY", b"USAGE", b"k", b"SAMPLES"]), b"-ERR syntax error\r\n");
+    assert_eq!(raw.cmd(&[b"MEMORY", b"USAGE", b"k", b"SAMPLES", b"x"]), b"-ERR value is not an integer or out of range\r\n");
+    assert_eq!(raw.cmd(&[b"MEMORY", b"NOPE"]), b"-ERR unknown subcommand 'NOPE'. Try MEMORY HELP.\r\n");
+}
+
+#[test]
+fn stats_doctor_purge_and_malloc_stats_answer() {
+    let srv = TestServer::start();
+    let mut c = srv.client();
+    for i in 0..1000 {
+        let _: () = redis::cmd("SET").arg(format!("key:{i}")).arg("value").query(&mut c).expect("set");
+    }
+    let stats: Vec<redis::Value> = redis::cmd("MEMORY").arg("STATS").query(&mut c).expect("stats");
+    let names: Vec<String> = stats
+        .iter()
+        .step_by(2)
+        .filter_map(|v| match v {
+            redis::Value::BulkString(b) => Some(String::from_utf8_lossy(b).into_owned()),
+            _ => None,
+        })
+        .collect();
+    for want in ["peak.allocated", "total.allocated", "keys.count", "dataset.bytes"] {
+        assert!(names.iter().any(|n| n == want), "MEMORY STATS lacks {want}: {names:?}");
+    }
+    let count_pos = names.iter().position(|n| n == "keys.count").expect("keys.count");
+    assert_eq!(stats[count_pos * 2 + 1], redis::Value::Int(1000));
+    let doctor: String = redis::cmd("MEMORY").arg("DOCTOR").query(&mut c).expect("doctor");
+    assert!(!doctor.is_empty());
+    let _: () = redis::cmd("MEMORY").arg("PURGE").query(&mut c).expect("purge");
+    let malloc: String = redis::cmd("MEMORY").arg("MALLOC-STATS").query(&mut c).expect("malloc-stats");
+    assert!(malloc.contains("allocated"));
+}
