@@ -540,3 +540,30 @@ fn cached_product_pattern() {
     let gone: HashMap<String, String> = redis::cmd("HGETALL").arg(key).query(&mut con).expect("hgetall");
     assert!(gone.is_empty());
 }
+
+#[test]
+fn fields_expire_actively_without_being_touched() {
+    let srv = common::TestServer::start();
+    let mut c = srv.client();
+    for i in 0..50 {
+        let key = format!("h:{i}");
+        let _: () = redis::cmd("HSET").arg(&key).arg("keep").arg("1").arg("gone").arg("2").query(&mut c).expect("hset");
+        let _: Vec<i64> =
+            redis::cmd("HPEXPIRE").arg(&key).arg(50).arg("FIELDS").arg(1).arg("gone").query(&mut c).expect("hpexpire");
+    }
+    let _: () = redis::cmd("HSET").arg("solo").arg("f").arg("v").query(&mut c).expect("hset");
+    let _: Vec<i64> = redis::cmd("HPEXPIRE").arg("solo").arg(50).arg("FIELDS").arg(1).arg("f").query(&mut c).expect("hpexpire");
+    // Nothing reads these hashes, so only the active cycle can remove their fields; DBSIZE
+    // (which reads no value) drops once "solo" loses its only field and is deleted.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let n: i64 = redis::cmd("DBSIZE").query(&mut c).expect("dbsize");
+        if n == 50 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the emptied hash was not removed actively (dbsize {n})");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let n: i64 = redis::cmd("HLEN").arg("h:7").query(&mut c).expect("hlen");
+    assert_eq!(n, 1);
+}

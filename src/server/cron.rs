@@ -54,13 +54,17 @@ pub fn active_expire(srv: &Server, gate_index: usize, budget: Duration) {
                 let (visited, removed) = {
                     let _gate = ks.gate(gate_index);
                     let mut s = ks.db(db).lock(shard);
-                    if s.volatile_len() == 0 {
-                        break;
-                    }
-                    let r = s.expire_step(now, STEP_SLOTS);
+                    let fields = if s.has_field_ttls() { s.expire_fields_step(now, STEP_SLOTS) } else { 0 };
+                    // A full step of expired fields counts as "mostly expired": go on.
+                    let (visited, removed) = if s.volatile_len() == 0 {
+                        (fields, fields)
+                    } else {
+                        let (v, r) = s.expire_step(now, STEP_SLOTS);
+                        (v + fields, r + fields)
+                    };
                     ThreadStats::add(&stats.expired, std::mem::take(&mut s.events.expired));
                     ThreadStats::add(&stats.dirty, std::mem::take(&mut s.events.dirty));
-                    r
+                    (visited, removed)
                 };
                 if started.elapsed() >= budget {
                     return;

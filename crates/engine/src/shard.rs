@@ -1,6 +1,9 @@
 //! One shard of one database: its table, lazy expiry and the write hook.
 
-use crate::entry::{Entry, Value};
+use std::collections::BTreeSet;
+
+use crate::entry::{Entry, Value, ValueRef};
+use crate::object::Object;
 use crate::table::Table;
 use crate::KeyRef;
 
@@ -21,6 +24,9 @@ pub struct Shard {
     pub(crate) sweep_pos: usize,
     /// Counters the server folds into its statistics.
     pub events: ShardEvents,
+    /// Hashes with field TTLs, by their next field expiry (entries may be stale: a popped
+    /// entry is checked against the hash before anything is removed).
+    field_ttls: BTreeSet<(u64, Box<[u8]>)>,
 }
 
 impl Shard {
@@ -76,7 +82,54 @@ impl Shard {
     /// Stores a ready entry (its key must be `k.key`), replacing any previous one.
     pub fn put_entry(&mut self, k: &KeyRef<'_>, entry: Entry) -> Option<Entry> {
         self.events.dirty += 1;
+        if let ValueRef::Obj(Object::Hash(h)) = entry.value() {
+            if let Some(next) = h.next_expiry() {
+                self.track_field_ttl(k, next);
+            }
+        }
         self.table.insert(k.hash, entry)
+    }
+
+    /// Registers the hash at `k` for active field expiry at `next` (its earliest field TTL).
+    pub fn track_field_ttl(&mut self, k: &KeyRef<'_>, next: u64) {
+        self.field_ttls.insert((next, k.key.into()));
+    }
+
+    /// True when some hash in this shard has field TTLs registered.
+    pub fn has_field_ttls(&self) -> bool {
+        !self.field_ttls.is_empty()
+    }
+
+    /// One bounded step of active field expiry: removes up to `budget` fields whose TTL passed
+    /// at `now`, from the hashes due first; a hash left empty is deleted. Returns the number
+    /// of fields removed.
+    pub fn expire_fields_step(&mut self, now: u64, budget: usize) -> usize {
+        let mut removed = 0;
+        while removed < budget {
+            let Some((due, key)) = self.field_ttls.pop_first() else { break };
+            if due > now {
+                self.field_ttls.insert((due, key));
+                break;
+            }
+            let k = KeyRef::new(&key);
+            let (n, empty, next) = match self.get(&k, now).and_then(|e| e.object_mut()) {
+                Some(Object::Hash(h)) => {
+                    let n = h.expire_fields_max(now, budget - removed, |_| {});
+                    (n, h.is_empty(), h.next_expiry())
+                }
+                _ => continue,
+            };
+            removed += n;
+            if n > 0 {
+                self.events.dirty += 1;
+            }
+            if empty {
+                self.table.remove(k.hash, k.key);
+            } else if let Some(next) = next {
+                self.field_ttls.insert((next, key));
+            }
+        }
+        removed
     }
 
     /// Removes `k`, returning its entry (even if its TTL had passed).
@@ -106,6 +159,7 @@ impl Shard {
     /// Empties the shard, returning the old table for the caller to drop.
     pub fn clear(&mut self) -> Table {
         self.sweep_pos = 0;
+        self.field_ttls.clear();
         self.events.dirty += self.table.len() as u64;
         self.table.take()
     }
@@ -114,6 +168,7 @@ impl Shard {
     pub fn swap_contents(&mut self, other: &mut Shard) {
         std::mem::swap(&mut self.table, &mut other.table);
         std::mem::swap(&mut self.sweep_pos, &mut other.sweep_pos);
+        std::mem::swap(&mut self.field_ttls, &mut other.field_ttls);
     }
 
     /// One bounded step of active expiry: visits up to `budget` slots, removing keys whose TTL

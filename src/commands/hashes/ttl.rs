@@ -125,10 +125,13 @@ fn hexpire_generic(ctx: &mut Ctx<'_, '_>, args: Args<'_>, unit_ms: i64, absolute
         };
         codes.push(code);
     }
+    let next = h.next_expiry();
     if changed {
-        objects::finish_write(ctx, &k);
-        // Active field expiry: once the shard keeps an index of hashes with field TTLs, this
-        // is where the hash registers its next expiry (`Hash::next_expiry`).
+        let deleted = objects::finish_write(ctx, &k);
+        if let (false, Some(next)) = (deleted, next) {
+            // Registers the hash for active field expiry.
+            ctx.shard(&k).track_field_ttl(&k, next);
+        }
     }
     let mut r = ctx.reply();
     r.array(codes.len());
