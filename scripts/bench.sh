@@ -35,6 +35,11 @@
 # Default runtime: about 1.5 minutes (plus about 2-3 minutes with --callgrind).
 #
 # Output: a Markdown table on stdout; progress and raw per-repeat numbers on stderr.
+# Below the table: the share of the two CPUs used by OTHER processes during the
+# measured runs (from /proc/stat minus server and redis-benchmark time; above 5%
+# prints a WARNING: ops/s are then not comparable), and sanity checks: GET misses
+# (should be 0: every key is preloaded) and DBSIZE after the SET runs (should
+# still be $KEYS: SETs only overwrite).
 
 set -euo pipefail
 
@@ -118,6 +123,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+trap 'exit 129' HUP
+trap 'exit 141' PIPE
 
 port_busy() {   # any socket (listening, connected, TIME-WAIT) on 127.0.0.1:PORT?
     if command -v ss >/dev/null 2>&1; then

@@ -9,6 +9,7 @@
 //! [`reply_key_values`] writes the `[key, [elements]]` reply. Each write ends in
 //! [`objects::finish_write`], the hook blocked-client wake-ups hang on.
 
+mod blocking;
 mod edit;
 mod read;
 
@@ -33,6 +34,8 @@ const A_RF: u64 = acl::READ | acl::LIST | acl::FAST;
 const A_RS: u64 = acl::READ | acl::LIST | acl::SLOW;
 const A_WF: u64 = acl::WRITE | acl::LIST | acl::FAST;
 const A_WS: u64 = acl::WRITE | acl::LIST | acl::SLOW;
+const WB: u32 = flag::WRITE | flag::BLOCKING;
+const A_WB: u64 = acl::WRITE | acl::LIST | acl::SLOW | acl::BLOCKING;
 const PUSH_N: &str =
     "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.";
 
@@ -57,6 +60,12 @@ pub static COMMANDS: &[CommandSpec] = &[
     // numkeys decides which arguments are keys: lock every argument after it (the others
     // cost nothing but a shard lock).
     cmd("lmpop", -4, W, A_WS, keys(2, -1, 1), G, "7.0.0", "O(N+M) where N is the number of provided keys and M is the number of elements returned.", "Returns multiple elements from a list after removing them. Deletes the list if the last element was popped.", lmpop),
+    cmd("blpop", -3, WB, A_WB, keys(1, -2, 1), G, "2.0.0", "O(N) where N is the number of provided keys.", "Removes and returns the first element of the first non-empty list, waiting for one when all are empty.", blocking::blpop),
+    cmd("brpop", -3, WB, A_WB, keys(1, -2, 1), G, "2.0.0", "O(N) where N is the number of provided keys.", "Removes and returns the last element of the first non-empty list, waiting for one when all are empty.", blocking::brpop),
+    cmd("blmove", 6, WB | flag::DENYOOM, A_WB, keys(1, 2, 1), G, "6.2.0", "O(1)", "Moves an element from one list to another and returns it, waiting for one when the source is empty.", blocking::blmove),
+    cmd("brpoplpush", 4, WB | flag::DENYOOM, A_WB, keys(1, 2, 1), G, "2.2.0", "O(1)", "Moves the last element of a list to the head of another and returns it, waiting for one when the source is empty.", blocking::brpoplpush),
+    // numkeys decides the keys: lock every argument after it, as LMPOP does.
+    cmd("blmpop", -5, WB, A_WB, keys(3, -1, 1), G, "7.0.0", "O(N+M) where N is the number of provided keys and M is the number of elements returned.", "Removes and returns elements from the first non-empty list, waiting for one when all are empty.", blocking::blmpop),
 ];
 
 /// Elements popped from a list, in pop order.

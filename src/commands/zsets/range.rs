@@ -72,7 +72,14 @@ fn select(z: &ZSet, w: &Window<'_>, reverse: bool, page: (i64, i64)) -> Range<us
 
 /// ZRANGE and every older range form: `<src> <min> <max> [BYSCORE|BYLEX] [REV] [WITHSCORES]
 /// [LIMIT offset count]` with the source key at `src`; `dst` for ZRANGESTORE.
-fn range_generic(ctx: &mut Ctx<'_, '_>, args: Args<'_>, src: usize, dst: Option<&[u8]>, mut by: By, mut dir: Dir) -> CmdResult {
+fn range_generic(
+    ctx: &mut Ctx<'_, '_>,
+    args: Args<'_>,
+    src: usize,
+    dst: Option<&[u8]>,
+    mut by: By,
+    mut dir: Dir,
+) -> CmdResult {
     let store = dst.is_some();
     let (mut withscores, mut offset, mut limit) = (false, 0i64, -1i64);
     let mut j = src + 3;

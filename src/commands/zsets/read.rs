@@ -45,7 +45,8 @@ fn zrank_generic(ctx: &mut Ctx<'_, '_>, args: Args<'_>, reverse: bool) -> CmdRes
         Some(_) => return Err(CmdError::Syntax),
     };
     read_zset(ctx, &KeyRef::new(&args[1]), |z, r| {
-        let found = z.and_then(|z| z.rank(&args[2]).map(|(rank, s)| (if reverse { z.len() - 1 - rank } else { rank }, s)));
+        let found =
+            z.and_then(|z| z.rank(&args[2]).map(|(rank, s)| (if reverse { z.len() - 1 - rank } else { rank }, s)));
         match (found, withscore) {
             (Some((rank, s)), true) => {
                 r.array(2);

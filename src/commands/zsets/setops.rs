@@ -121,7 +121,14 @@ enum Output<'a> {
     Card { limit: usize },
 }
 
-fn setop(ctx: &mut Ctx<'_, '_>, args: Args<'_>, numkeys_at: usize, op: Op, dst: Option<&[u8]>, card_only: bool) -> CmdResult {
+fn setop(
+    ctx: &mut Ctx<'_, '_>,
+    args: Args<'_>,
+    numkeys_at: usize,
+    op: Op,
+    dst: Option<&[u8]>,
+    card_only: bool,
+) -> CmdResult {
     let setnum = int_arg(&args[numkeys_at])?;
     if setnum < 1 {
         return Err(CmdError::Msg(format!("ERR at least 1 input key is needed for '{}' command", ctx.spec.name)));
@@ -228,7 +235,8 @@ fn compute_and_answer(
             ctx.reply().int(n as i64);
         }
         (Computed::Pairs(mut pairs), Output::Reply { withscores }) => {
-            pairs.sort_by(|a, b| a.1.partial_cmp(&b.1).unwrap_or(std::cmp::Ordering::Equal).then_with(|| a.0.cmp(&b.0)));
+            pairs
+                .sort_by(|a, b| a.1.partial_cmp(&b.1).unwrap_or(std::cmp::Ordering::Equal).then_with(|| a.0.cmp(&b.0)));
             let mut r: Reply<'_> = ctx.reply();
             super::reply_pairs(&mut r, pairs.iter().map(|(m, s)| (&m[..], *s)), withscores);
         }

@@ -52,7 +52,7 @@ fn zadd_generic(ctx: &mut Ctx<'_, '_>, args: Args<'_>, incr: bool) -> CmdResult 
     if flags.nx && flags.xx {
         return Err(CmdError::Static("ERR XX and NX options at the same time are not compatible"));
     }
-    if (flags.gt && flags.nx) || (flags.lt && flags.nx) || (flags.gt && flags.lt) {
+    if (flags.nx && (flags.gt || flags.lt)) || (flags.gt && flags.lt) {
         return Err(CmdError::Static("ERR GT, LT, and/or NX options at the same time are not compatible"));
     }
     if flags.incr && pairs > 1 {

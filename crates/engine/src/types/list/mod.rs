@@ -143,14 +143,20 @@ impl List {
         I: IntoIterator<Item = &'v [u8]> + Clone,
     {
         let fill = Fill::new(limits.list_size);
-        let (bytes, count) =
-            vals.clone().into_iter().fold((0usize, 0usize), |(b, c), v| (b.saturating_add(v.len()), c + 1));
+        let (bytes, count, encoded) = vals.clone().into_iter().fold((0usize, 0usize, 0usize), |(b, c, e), v| {
+            (b.saturating_add(v.len()), c + 1, e.saturating_add(node::entry_size(v.len())))
+        });
         self.grow(bytes, count, fill);
         match &mut self.repr {
-            Repr::Packed(n) => match end {
-                End::Left => vals.into_iter().for_each(|v| n.push_front(v)),
-                End::Right => vals.into_iter().for_each(|v| n.push_back(v)),
-            },
+            Repr::Packed(n) => {
+                if count > 1 {
+                    n.reserve_exact(end == End::Left, encoded);
+                }
+                match end {
+                    End::Left => vals.into_iter().for_each(|v| n.push_front(v)),
+                    End::Right => vals.into_iter().for_each(|v| n.push_back(v)),
+                }
+            }
             Repr::Quick(q) => vals.into_iter().for_each(|v| q.push(end, v, fill)),
         }
     }

@@ -310,15 +310,35 @@ impl Node {
         }
     }
 
-    /// Releases spare room at both ends (a node that will not grow soon).
+    /// Releases all spare room (a full node that will not grow soon): one copy per node,
+    /// after which it sits in the allocator's size class of its data.
     pub(super) fn seal(&mut self) {
-        let data = self.bytes();
-        if self.buf.capacity() - data > data / 8 + 16 {
+        if self.buf.capacity() > self.bytes() {
             if self.head > 0 {
                 self.buf.drain(..self.head);
                 self.head = 0;
             }
             self.buf.shrink_to_fit();
+        }
+    }
+
+    /// Makes room for `bytes` more bytes at `end` with no slack (a batch of known size).
+    pub(super) fn reserve_exact(&mut self, front: bool, bytes: usize) {
+        if front {
+            if self.head < bytes {
+                let data = self.bytes();
+                let mut nb = Vec::with_capacity(bytes + data);
+                nb.resize(bytes, 0);
+                nb.extend_from_slice(&self.buf[self.head..]);
+                self.buf = nb;
+                self.head = bytes;
+            }
+        } else if self.buf.capacity() - self.buf.len() < bytes {
+            if self.head > 0 {
+                self.buf.drain(..self.head);
+                self.head = 0;
+            }
+            self.buf.reserve_exact(bytes);
         }
     }
 

@@ -186,8 +186,13 @@ mod tests {
         lp.insert(b"m", 0.0);
         lp.insert(b"big", 1e10);
         let all: Vec<_> = lp.iter().map(|(m, s)| (m.to_vec(), s)).collect();
-        let want: Vec<(Vec<u8>, f64)> =
-            vec![(b"z".to_vec(), -1.0), (b"m".to_vec(), 0.0), (b"a".to_vec(), 2.0), (b"b".to_vec(), 2.0), (b"big".to_vec(), 1e10)];
+        let want: Vec<(Vec<u8>, f64)> = vec![
+            (b"z".to_vec(), -1.0),
+            (b"m".to_vec(), 0.0),
+            (b"a".to_vec(), 2.0),
+            (b"b".to_vec(), 2.0),
+            (b"big".to_vec(), 1e10),
+        ];
         assert_eq!(all, want);
         assert_eq!(lp.rank(b"a"), Some((2, 2.0)));
         assert_eq!(lp.score(b"big"), Some(1e10));

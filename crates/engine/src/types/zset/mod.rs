@@ -5,7 +5,8 @@
 //!   `zset-max-listpack-value` bytes;
 //! - **skiplist** (named so for `OBJECT ENCODING`; [`tree`]): an order-statistic B+tree of
 //!   (score, member) pairs, giving O(log n) insert, delete, rank, select-by-rank and range
-//!   bounds, beside a member → score [`Table`] (O(1) ZSCORE, SCAN-safe ZSCAN cursors).
+//!   bounds, beside an [`index`] of which leaf holds each member (8 bytes a member: O(1)
+//!   ZSCORE, SCAN-safe ZSCAN cursors). Members are stored once, in the tree's leaves.
 //!
 //! Ordering is Redis's: scores compared as doubles (`-inf` and `+inf` allowed, `-0` equal to
 //! `0`, NaN never stored), ties broken by member bytes. Mutating methods take the [`Limits`]
@@ -14,6 +15,7 @@
 //! brings more pairs than `zset_entries` at once. A set never converts back; the results of
 //! ZRANGESTORE and Z*STORE start in the encoding their size calls for ([`ZSet::from_pairs`]).
 
+mod index;
 mod listpack;
 mod tree;
 
@@ -21,22 +23,19 @@ mod tree;
 mod tests;
 
 use std::ops::Range;
-use std::sync::OnceLock;
 
+use self::index::{member_hash, Index};
 use self::listpack::{ListPack, Pairs};
-use self::tree::{Cursor, Tree};
-use crate::entry::{Entry, Value, ValueRef};
-use crate::table::{ScanNext, Table};
+use self::tree::{Cursor, Event, Tree};
 use crate::types::Limits;
 
-/// Low bits of a table position dropped from a ZSCAN cursor (keeps cursors below 2^47).
-const CURSOR_SHIFT: u32 = 17;
-
 /// A sorted set value.
+#[derive(Clone)]
 pub struct ZSet {
     repr: Repr,
 }
 
+#[derive(Clone)]
 enum Repr {
     /// Sorted pairs in one buffer.
     Packed(ListPack),
@@ -44,58 +43,65 @@ enum Repr {
     Tree(Sorted),
 }
 
-/// The "skiplist" encoding: ordered pairs and a member → score index.
-#[derive(Default)]
+/// The "skiplist" encoding: ordered pairs and the index of their leaves.
+#[derive(Clone, Default)]
 struct Sorted {
     tree: Tree,
-    /// Entries keyed by member whose value is the score's 8 little-endian bytes.
-    dict: Table,
+    index: Index,
 }
 
-/// The hash of a member in the index, seeded per process so clients cannot force collisions.
+/// Keeps `index` in step with the tree's moves.
 #[inline]
-fn member_hash(m: &[u8]) -> u64 {
-    static SEED: OnceLock<u64> = OnceLock::new();
-    xxhash_rust::xxh3::xxh3_64_with_seed(m, *SEED.get_or_init(|| fastrand::u64(..)))
-}
-
-#[inline]
-fn entry_score(e: &Entry) -> f64 {
-    match e.value() {
-        ValueRef::Bytes(b) => <[u8; 8]>::try_from(b).map(f64::from_le_bytes).unwrap_or(0.0),
-        _ => 0.0,
+fn follow(index: &mut Index, ev: Event<'_>) {
+    if let Event::Moved(m, from, to) = ev {
+        index.relocate(member_hash(m), from, to);
     }
 }
 
 impl Sorted {
+    /// Where `member` is, with its score.
+    #[inline]
+    fn find(&self, member: &[u8]) -> Option<(Cursor, f64)> {
+        let c = self.index.candidates(member_hash(member)).find_map(|leaf| self.tree.find_in_leaf(leaf, member))?;
+        Some((c, self.tree.at(c).1))
+    }
+
     #[inline]
     fn score(&self, m: &[u8]) -> Option<f64> {
-        self.dict.get(member_hash(m), m).map(entry_score)
+        self.find(m).map(|(_, s)| s)
     }
 
     fn insert_new(&mut self, m: &[u8], score: f64) {
-        self.dict.insert_new(member_hash(m), Entry::new(m, Value::Bytes(&score.to_le_bytes()), None));
-        self.tree.insert(score, m);
+        let h = member_hash(m);
+        let Sorted { tree, index } = self;
+        tree.insert(score, m, &mut |ev| match ev {
+            Event::Placed(leaf) => index.insert(h, leaf),
+            ev => follow(index, ev),
+        });
     }
 
-    fn set_score(&mut self, m: &[u8], old: f64, new: f64) {
-        self.tree.remove(old, m);
-        self.tree.insert(new, m);
-        if let Some(e) = self.dict.get_mut(member_hash(m), m) {
-            e.overwrite_bytes(&new.to_le_bytes());
+    fn remove_scored(&mut self, m: &[u8], score: f64) {
+        let Sorted { tree, index } = self;
+        if let Some(leaf) = tree.remove(score, m, &mut |ev| follow(index, ev)) {
+            index.remove(member_hash(m), leaf);
         }
     }
 
+    fn set_score(&mut self, m: &[u8], old: f64, new: f64) {
+        self.remove_scored(m, old);
+        self.insert_new(m, new);
+    }
+
     fn remove(&mut self, m: &[u8]) -> Option<f64> {
-        let e = self.dict.remove(member_hash(m), m)?;
-        let score = entry_score(&e);
-        self.tree.remove(score, m);
+        let (_, score) = self.find(m)?;
+        self.remove_scored(m, score);
         Some(score)
     }
 
     fn remove_at(&mut self, rank: usize) -> Option<(Vec<u8>, f64)> {
-        let (score, m) = self.tree.remove_at(rank)?;
-        self.dict.remove(member_hash(&m), &m);
+        let Sorted { tree, index } = self;
+        let (score, m, leaf) = tree.remove_at(rank, &mut |ev| follow(index, ev))?;
+        index.remove(member_hash(&m), leaf);
         Some((m, score))
     }
 }
@@ -319,9 +325,7 @@ impl ZSet {
     pub fn heap_size(&self) -> usize {
         match &self.repr {
             Repr::Packed(lp) => lp.heap_size(),
-            Repr::Tree(s) => {
-                s.tree.heap_size() + s.dict.slot_bytes() + s.dict.iter().map(Entry::block_size).sum::<usize>()
-            }
+            Repr::Tree(s) => s.tree.heap_size() + s.index.heap_size(),
         }
     }
 
@@ -595,18 +599,30 @@ impl ZSet {
     /// One ZSCAN step from `cursor`: calls `f` with the pairs visited (at least `count` of
     /// them unless the end is reached) and returns the cursor to continue from, 0 at the end.
     /// A listpack hands out everything at once, as Redis does. The skiplist encoding's cursor
-    /// is a position in the member index's hash order: every member present for a whole scan
-    /// is returned at least once, however the index grows or shrinks in between.
+    /// is a position in the member index's hash order (below 2^32): every member present for
+    /// a whole scan is returned at least once, however the index grows or shrinks in between.
     pub fn scan(&self, cursor: u64, count: usize, mut f: impl FnMut(&[u8], f64)) -> u64 {
         match &self.repr {
             Repr::Packed(lp) => {
                 lp.iter().for_each(|(m, s)| f(m, s));
                 0
             }
-            Repr::Tree(s) => match s.dict.scan(cursor << CURSOR_SHIFT, count, |e| f(e.key(), entry_score(e))) {
-                ScanNext::At(pos) => pos >> CURSOR_SHIFT,
-                ScanNext::Done => 0,
-            },
+            Repr::Tree(s) => {
+                let mut slots = Vec::new();
+                let next = s.index.scan(cursor, count, |h, leaf| slots.push((h, leaf)));
+                // Members whose hashes collide share a slot value: visit each leaf once per
+                // hash and hand out every member of it with that hash.
+                slots.sort_unstable();
+                slots.dedup();
+                for (h, leaf) in slots {
+                    for (m, score) in s.tree.leaf_pairs(leaf) {
+                        if member_hash(m) == h {
+                            f(m, score);
+                        }
+                    }
+                }
+                next.unwrap_or(0)
+            }
         }
     }
 
@@ -663,23 +679,6 @@ impl<'a> Iterator for Iter<'a> {
 }
 
 impl ExactSizeIterator for Iter<'_> {}
-
-impl Clone for ZSet {
-    fn clone(&self) -> Self {
-        let repr = match &self.repr {
-            Repr::Packed(lp) => Repr::Packed(lp.clone()),
-            Repr::Tree(s) => {
-                let mut copy = Sorted { tree: s.tree.clone(), dict: Table::new() };
-                for e in s.dict.iter() {
-                    let score = entry_score(e).to_le_bytes();
-                    copy.dict.insert_new(member_hash(e.key()), Entry::new(e.key(), Value::Bytes(&score), None));
-                }
-                Repr::Tree(copy)
-            }
-        };
-        ZSet { repr }
-    }
-}
 
 impl PartialEq for ZSet {
     /// Same pairs, whatever the encodings.

@@ -1,5 +1,6 @@
 //! Unit tests of the sorted set: both encodings against a sorted-vector model.
 
+use super::index::member_hash;
 use super::tree::{cmp_key, Tree};
 use super::*;
 
@@ -42,11 +43,25 @@ fn pairs(z: &ZSet) -> Vec<(f64, Vec<u8>)> {
 fn check_against(z: &ZSet, model: &Model) {
     assert_eq!(z.len(), model.v.len());
     assert_eq!(pairs(z), model.v);
+    check_index(z);
+}
+
+/// The tree's invariants, and the index holding exactly each member's (hash, leaf).
+fn check_index(z: &ZSet) {
     if let Repr::Tree(s) = &z.repr {
         s.tree.check();
-        assert_eq!(s.dict.len(), model.v.len());
+        assert_eq!(s.index.len(), z.len());
+        let mut want: Vec<(u32, u32)> = Vec::new();
+        for (leaf, members) in s.tree.leaves() {
+            want.extend(members.iter().map(|m| (member_hash(m), leaf)));
+        }
+        want.sort_unstable();
+        assert_eq!(s.index.all_sorted(), want, "index out of step with the tree");
     }
 }
+
+/// A no-op event sink for direct tree tests.
+fn quiet(_: tree::Event<'_>) {}
 
 fn member(i: u64) -> Vec<u8> {
     format!("m{i}").into_bytes()
@@ -56,7 +71,7 @@ fn member(i: u64) -> Vec<u8> {
 fn tree_insert_remove_sequential_and_reverse() {
     let mut t = Tree::new();
     for i in 0..5000u64 {
-        t.insert(i as f64, &member(i));
+        t.insert(i as f64, &member(i), &mut quiet);
     }
     t.check();
     assert_eq!(t.len(), 5000);
@@ -64,13 +79,13 @@ fn tree_insert_remove_sequential_and_reverse() {
         assert_eq!(t.rank_of(i as f64, &member(i)), i as usize);
     }
     for i in (0..5000u64).step_by(3) {
-        assert!(t.remove(i as f64, &member(i)));
-        assert!(!t.remove(i as f64, &member(i)));
+        assert!(t.remove(i as f64, &member(i), &mut quiet).is_some());
+        assert!(t.remove(i as f64, &member(i), &mut quiet).is_none());
     }
     t.check();
     let mut d = Tree::new();
     for i in (0..3000u64).rev() {
-        d.insert(i as f64, &member(i));
+        d.insert(i as f64, &member(i), &mut quiet);
     }
     d.check();
     for r in 0..3000 {
@@ -78,7 +93,7 @@ fn tree_insert_remove_sequential_and_reverse() {
         assert_eq!(d.at(c).1, r as f64);
     }
     while d.len() > 0 {
-        let (s, _) = d.remove_at(d.len() / 2).expect("middle");
+        let (s, _, _) = d.remove_at(d.len() / 2, &mut quiet).expect("middle");
         assert!(s >= 0.0);
     }
     d.check();
@@ -92,12 +107,12 @@ fn tree_long_members_split_by_bytes() {
         let m = vec![b'a' + (i % 26) as u8; 1000 + (i as usize * 37) % 3000];
         let mut m = m;
         m.extend_from_slice(&i.to_be_bytes());
-        t.insert((i % 7) as f64, &m);
+        t.insert((i % 7) as f64, &m, &mut quiet);
     }
     t.check();
     assert_eq!(t.len(), 300);
     while t.len() > 0 {
-        t.remove_at(fastrand::usize(..t.len()));
+        t.remove_at(fastrand::usize(..t.len()), &mut quiet);
         if t.len() % 50 == 0 {
             t.check();
         }
@@ -331,9 +346,7 @@ fn big_set_ranks_at_both_ends_and_middle() {
         let k = (i * 7919) % n;
         z.insert(&member(k), k as f64, &l);
     }
-    if let Repr::Tree(s) = &z.repr {
-        s.tree.check();
-    }
+    check_index(&z);
     for k in [0, 1, n / 2, n - 2, n - 1] {
         assert_eq!(z.rank(&member(k)), Some((k as usize, k as f64)));
         assert_eq!(z.get(k as usize), Some((&member(k)[..], k as f64)));
@@ -344,7 +357,59 @@ fn big_set_ranks_at_both_ends_and_middle() {
     assert_eq!(top, vec![(n - 1) as f64, (n - 2) as f64, (n - 3) as f64]);
     assert_eq!(z.remove_ranks(0..100_000), 100_000);
     assert_eq!(z.get(0).map(|p| p.1), Some(100_000.0));
+    check_index(&z);
+}
+
+#[test]
+#[ignore]
+fn print_memory_breakdown() {
+    let l = lim();
+    let mut z = ZSet::new();
+    let n = 1_000_000u64;
+    for i in 0..n {
+        z.insert(format!("member:{:07}", i).as_bytes(), ((i * 7919) % n) as f64, &l);
+    }
     if let Repr::Tree(s) = &z.repr {
-        s.tree.check();
+        println!(
+            "tree {} index {} (per member {:.1} {:.1})",
+            s.tree.heap_size(),
+            s.index.heap_size(),
+            s.tree.heap_size() as f64 / n as f64,
+            s.index.heap_size() as f64 / n as f64
+        );
+        s.tree.stats();
+    }
+}
+
+/// A longer randomized run with small leaves' worth of churn (run with `--ignored`).
+#[test]
+#[ignore]
+fn stress_against_model() {
+    for seed in 100..140u64 {
+        fastrand::seed(seed);
+        let l = small(fastrand::usize(0..40));
+        let mut z = ZSet::with_hint(1, 1, &l);
+        let mut model = Model::default();
+        let span = fastrand::u64(50..5000);
+        for step in 0..20_000 {
+            let m = member(fastrand::u64(..span));
+            if fastrand::u8(..3) > 0 {
+                let s = (fastrand::i32(-20..20) as f64) / 2.0;
+                if z.insert(&m, s, &l) || model.pos(&m).is_some() {
+                    model.set(&m, s);
+                }
+            } else if fastrand::bool() {
+                assert_eq!(z.remove(&m), model.remove(&m));
+            } else if !model.v.is_empty() {
+                let a = fastrand::usize(..model.v.len());
+                let b = (a + fastrand::usize(..50)).min(model.v.len());
+                z.remove_ranks(a..b);
+                model.v.drain(a..b);
+            }
+            if step % 1000 == 0 {
+                check_against(&z, &model);
+            }
+        }
+        check_against(&z, &model);
     }
 }

@@ -21,23 +21,32 @@ use std::cmp::Ordering;
 use smallvec::SmallVec;
 
 /// Index of a node in the arena.
-type NodeId = u32;
+pub(crate) type NodeId = u32;
 /// No node.
 const NIL: NodeId = u32::MAX;
-/// Most pairs a leaf holds.
-const LEAF_MAX: usize = 64;
+/// Most pairs a leaf holds (with the one that triggers a split, 64 slots: a 1 KiB vector).
+const LEAF_MAX: usize = 63;
 /// Below this many pairs a leaf is merged with or refilled from a sibling.
 const LEAF_MIN: usize = LEAF_MAX / 4;
 /// Member bytes past which a leaf of two or more pairs splits (keeps inserts into leaves of
 /// long members cheap).
 const LEAF_BYTES: usize = 16 * 1024;
 /// Most children an inner node holds.
-const INNER_MAX: usize = 64;
+const INNER_MAX: usize = 63;
 /// Below this many children an inner node is merged with or refilled from a sibling.
 const INNER_MIN: usize = INNER_MAX / 4;
 
 /// The path from the root to a leaf: (inner node, index of the child taken).
 type Path = SmallVec<[(NodeId, usize); 8]>;
+
+/// What the tree tells its member index while it changes: where a new member was placed
+/// (before any rebalancing), and every member moved from one leaf to another.
+pub(crate) enum Event<'a> {
+    /// The member just inserted went into this leaf.
+    Placed(NodeId),
+    /// This member moved from the first leaf to the second.
+    Moved(&'a [u8], NodeId, NodeId),
+}
 
 /// Orders (score, member) pairs as the sorted set does.
 #[inline]
@@ -125,6 +134,10 @@ impl Leaf {
             let want = (self.slots.capacity() * 2).clamp(4, LEAF_MAX + 1).max(self.slots.len() + 1);
             self.slots.reserve_exact(want - self.slots.len());
         }
+        if self.bytes.capacity() - self.bytes.len() < member.len() {
+            // Grow by a quarter rather than doubling: leaves are many and small.
+            self.bytes.reserve_exact(member.len() + self.bytes.len() / 4);
+        }
         let at = self.start(i);
         self.bytes.splice(at..at, member.iter().copied());
         for s in &mut self.slots[i..] {
@@ -163,6 +176,8 @@ impl Leaf {
     /// Appends every pair of `other` (links are left to the caller).
     fn append(&mut self, other: &Leaf) {
         let base = self.bytes.len();
+        self.bytes.reserve_exact(other.bytes.len());
+        self.slots.reserve_exact(other.len());
         self.bytes.extend_from_slice(&other.bytes);
         self.slots.extend(other.slots.iter().map(|s| Slot { score: s.score, end: s.end + base }));
     }
@@ -361,6 +376,44 @@ impl Tree {
         }
     }
 
+    /// The position of `member` in leaf `leaf`, if it is there.
+    pub(crate) fn find_in_leaf(&self, leaf: NodeId, member: &[u8]) -> Option<Cursor> {
+        let l = match self.nodes.get(leaf as usize) {
+            Some(Node::Leaf(l)) => l,
+            _ => return None,
+        };
+        let mut start = 0;
+        for (i, s) in l.slots.iter().enumerate() {
+            if s.end - start == member.len() && &l.bytes[start..s.end] == member {
+                return Some(Cursor { leaf, idx: i });
+            }
+            start = s.end;
+        }
+        None
+    }
+
+    /// The pairs of leaf `leaf` (none when it is not a leaf).
+    pub(crate) fn leaf_pairs(&self, leaf: NodeId) -> impl Iterator<Item = (&[u8], f64)> + '_ {
+        let l = match self.nodes.get(leaf as usize) {
+            Some(Node::Leaf(l)) => Some(l),
+            _ => None,
+        };
+        (0..l.map_or(0, Leaf::len)).filter_map(move |i| l.map(|l| (l.member(i), l.score(i))))
+    }
+
+    /// The leaves in order, each with its pairs (tests).
+    #[cfg(test)]
+    pub(crate) fn leaves(&self) -> Vec<(NodeId, Vec<Vec<u8>>)> {
+        let mut out = Vec::new();
+        let mut id = if self.len == 0 { NIL } else { self.first };
+        while id != NIL {
+            let l = self.leaf(id);
+            out.push((id, (0..l.len()).map(|i| l.member(i).to_vec()).collect()));
+            id = l.next;
+        }
+        out
+    }
+
     /// The pair at a cursor.
     #[inline]
     pub(crate) fn at(&self, c: Cursor) -> (&[u8], f64) {
@@ -400,8 +453,9 @@ impl Tree {
 
     // ---- insertion -----------------------------------------------------------------------
 
-    /// Inserts (score, member), which must not be present.
-    pub(crate) fn insert(&mut self, score: f64, member: &[u8]) {
+    /// Inserts (score, member), which must not be present, reporting its leaf and every
+    /// member that rebalancing moves to `ev`.
+    pub(crate) fn insert(&mut self, score: f64, member: &[u8], ev: &mut impl FnMut(Event<'_>)) {
         if self.root == NIL {
             let id = self.alloc(Node::Leaf(Leaf::new()));
             (self.root, self.first, self.last) = (id, id, id);
@@ -427,13 +481,68 @@ impl Tree {
             }
         };
         self.len += 1;
+        ev(Event::Placed(id));
         let l = self.leaf(id);
-        if l.len() > LEAF_MAX || (l.bytes.len() > LEAF_BYTES && l.len() > 1) {
-            self.split_leaf(id, at, &path);
+        let n = l.len();
+        if n > LEAF_MAX || (l.bytes.len() > LEAF_BYTES && n > 1) {
+            // Appending past the end (or prepending) splits off a nearly empty leaf, keeping
+            // this one full; otherwise a sibling with room takes some pairs before a split
+            // is considered (as a B*-tree does), which keeps leaves fuller.
+            let edge = (at == n - 1 && l.next == NIL) || (at == 0 && l.prev == NIL);
+            if edge || l.bytes.len() > LEAF_BYTES || !self.spill(id, &path, ev) {
+                self.split_leaf(id, at, &path, ev);
+            }
         }
     }
 
-    fn split_leaf(&mut self, id: NodeId, inserted_at: usize, path: &[(NodeId, usize)]) {
+    /// Moves pairs from the overfull leaf `id` to an adjacent sibling under the same parent
+    /// that has room; false when neither has.
+    fn spill(&mut self, id: NodeId, path: &[(NodeId, usize)], ev: &mut impl FnMut(Event<'_>)) -> bool {
+        let Some(&(pid, ci)) = path.last() else { return false };
+        let (left, right) = match &self.nodes[pid as usize] {
+            Node::Inner(p) => (ci.checked_sub(1).map(|i| p.children[i]), p.children.get(ci + 1).copied()),
+            _ => return false,
+        };
+        let (n, half_bytes) = (self.leaf(id).len(), self.leaf(id).bytes.len() / 2);
+        let room = |t: &Tree, sib: NodeId| {
+            let s = t.leaf(sib);
+            s.len() + 1 < LEAF_MAX && s.bytes.len() + half_bytes <= LEAF_BYTES
+        };
+        if let Some(lid) = left.filter(|&l| room(self, l)) {
+            let k = (n - self.leaf(lid).len()) / 2;
+            let to_len = self.leaf(lid).len();
+            let (Node::Leaf(from), Node::Leaf(to)) = self.pair_mut(id, lid) else { return false };
+            let mut rest = from.split_off(k);
+            to.append(from);
+            (rest.prev, rest.next) = (from.prev, from.next);
+            *from = rest;
+            let sep = (from.score(0), Box::<[u8]>::from(from.member(0)));
+            let p = self.inner_mut(pid);
+            p.keys[ci - 1] = sep;
+            p.counts[ci - 1] += k;
+            p.counts[ci] -= k;
+            self.report(lid, to_len..to_len + k, id, ev);
+            return true;
+        }
+        if let Some(rid) = right.filter(|&r| room(self, r)) {
+            let k = (n - self.leaf(rid).len()) / 2;
+            let (Node::Leaf(from), Node::Leaf(to)) = self.pair_mut(id, rid) else { return false };
+            let mut moved = from.split_off(n - k);
+            moved.append(to);
+            (moved.prev, moved.next) = (to.prev, to.next);
+            *to = moved;
+            let sep = (to.score(0), Box::<[u8]>::from(to.member(0)));
+            let p = self.inner_mut(pid);
+            p.keys[ci] = sep;
+            p.counts[ci] -= k;
+            p.counts[ci + 1] += k;
+            self.report(rid, 0..k, id, ev);
+            return true;
+        }
+        false
+    }
+
+    fn split_leaf(&mut self, id: NodeId, inserted_at: usize, path: &[(NodeId, usize)], ev: &mut impl FnMut(Event<'_>)) {
         let l = self.leaf(id);
         let n = l.len();
         let at = if inserted_at == n - 1 && l.next == NIL {
@@ -460,7 +569,16 @@ impl Tree {
         } else {
             self.leaf_mut(old_next).prev = rid;
         }
+        self.report(rid, 0..right_len, id, ev);
         self.insert_child(path, sep, rid, at, right_len);
+    }
+
+    /// Reports the members at `range` of leaf `to` as moved there from `from`.
+    fn report(&self, to: NodeId, range: std::ops::Range<usize>, from: NodeId, ev: &mut impl FnMut(Event<'_>)) {
+        let l = self.leaf(to);
+        for i in range {
+            ev(Event::Moved(l.member(i), from, to));
+        }
     }
 
     /// After the node under the last step of `path` split into itself (`left_n` pairs) and
@@ -495,16 +613,20 @@ impl Tree {
         }
         // The root split: grow a level.
         let left = self.root;
-        self.root =
-            self.alloc(Node::Inner(Inner { keys: vec![sep], children: vec![left, right], counts: vec![left_n, right_n] }));
+        self.root = self.alloc(Node::Inner(Inner {
+            keys: vec![sep],
+            children: vec![left, right],
+            counts: vec![left_n, right_n],
+        }));
     }
 
     // ---- removal -------------------------------------------------------------------------
 
-    /// Removes (score, member); false when it is not present.
-    pub(crate) fn remove(&mut self, score: f64, member: &[u8]) -> bool {
+    /// Removes (score, member), returning the leaf it was in (None when absent); members
+    /// moved by rebalancing are reported to `ev`.
+    pub(crate) fn remove(&mut self, score: f64, member: &[u8], ev: &mut impl FnMut(Event<'_>)) -> Option<NodeId> {
         if self.root == NIL {
-            return false;
+            return None;
         }
         let mut path = Path::new();
         let mut id = self.root;
@@ -518,18 +640,19 @@ impl Tree {
                 Node::Leaf(l) => match l.search(score, member) {
                     Ok(i) => {
                         self.leaf_mut(id).remove(i, None);
-                        self.after_remove(id, &path);
-                        return true;
+                        self.after_remove(id, &path, ev);
+                        return Some(id);
                     }
-                    Err(_) => return false,
+                    Err(_) => return None,
                 },
-                Node::Free => return false,
+                Node::Free => return None,
             }
         }
     }
 
-    /// Removes the pair at `rank`, returning its score and member.
-    pub(crate) fn remove_at(&mut self, mut rank: usize) -> Option<(f64, Vec<u8>)> {
+    /// Removes the pair at `rank`, returning its score, member and former leaf; members moved
+    /// by rebalancing are reported to `ev`.
+    pub(crate) fn remove_at(&mut self, mut rank: usize, ev: &mut impl FnMut(Event<'_>)) -> Option<(f64, Vec<u8>, NodeId)> {
         if rank >= self.len {
             return None;
         }
@@ -552,8 +675,8 @@ impl Tree {
                     }
                     let mut member = Vec::with_capacity(l.slots[rank].end - l.start(rank));
                     let score = self.leaf_mut(id).remove(rank, Some(&mut member));
-                    self.after_remove(id, &path);
-                    return Some((score, member));
+                    self.after_remove(id, &path, ev);
+                    return Some((score, member, id));
                 }
                 Node::Free => return None,
             }
@@ -562,7 +685,7 @@ impl Tree {
 
     /// Bookkeeping after a pair was removed from leaf `id` reached through `path`: counts,
     /// then merging or refilling nodes that became small.
-    fn after_remove(&mut self, id: NodeId, path: &[(NodeId, usize)]) {
+    fn after_remove(&mut self, id: NodeId, path: &[(NodeId, usize)], ev: &mut impl FnMut(Event<'_>)) {
         self.len -= 1;
         for &(pid, ci) in path {
             self.inner_mut(pid).counts[ci] -= 1;
@@ -585,19 +708,20 @@ impl Tree {
         let (ln, rn) = (self.leaf(lid), self.leaf(rid));
         let fits = ln.len() + rn.len() <= LEAF_MAX && ln.bytes.len() + rn.bytes.len() <= LEAF_BYTES;
         if ln.len() == 0 || rn.len() == 0 || fits {
-            self.merge_leaves(pid, li, lid, rid);
+            self.merge_leaves(pid, li, lid, rid, ev);
             self.rebalance_inner(&path[..path.len() - 1], pid);
         } else if ln.len() + rn.len() >= 2 * LEAF_MIN {
-            self.redistribute_leaves(pid, li, lid, rid);
+            self.redistribute_leaves(pid, li, lid, rid, ev);
         }
     }
 
     /// Moves leaf `rid` (child `li + 1` of `pid`) into leaf `lid` (child `li`).
-    fn merge_leaves(&mut self, pid: NodeId, li: usize, lid: NodeId, rid: NodeId) {
+    fn merge_leaves(&mut self, pid: NodeId, li: usize, lid: NodeId, rid: NodeId, ev: &mut impl FnMut(Event<'_>)) {
         let Node::Leaf(right) = std::mem::replace(&mut self.nodes[rid as usize], Node::Free) else {
             unreachable!("zset tree: merging a non-leaf")
         };
         let left = self.leaf_mut(lid);
+        let base = left.len();
         left.append(&right);
         left.next = right.next;
         if right.next == NIL {
@@ -611,14 +735,15 @@ impl Tree {
         p.keys.remove(li);
         p.children.remove(li + 1);
         p.counts.remove(li + 1);
+        self.report(lid, base..base + right.len(), rid, ev);
     }
 
     /// Evens out the pairs of adjacent leaves `lid` and `rid` (children `li`, `li + 1`).
-    fn redistribute_leaves(&mut self, pid: NodeId, li: usize, lid: NodeId, rid: NodeId) {
+    fn redistribute_leaves(&mut self, pid: NodeId, li: usize, lid: NodeId, rid: NodeId, ev: &mut impl FnMut(Event<'_>)) {
         let (Node::Leaf(left), Node::Leaf(right)) = self.pair_mut(lid, rid) else {
             unreachable!("zset tree: redistributing non-leaves")
         };
-        let total = left.len() + right.len();
+        let (total, left_before) = (left.len() + right.len(), left.len());
         let (links_prev, links_next) = (right.prev, right.next);
         left.append(right);
         let mut rest = left.split_off(total / 2);
@@ -631,6 +756,11 @@ impl Tree {
         p.keys[li] = sep;
         p.counts[li] = ln;
         p.counts[li + 1] = rn;
+        if ln > left_before {
+            self.report(lid, left_before..ln, rid, ev);
+        } else {
+            self.report(rid, 0..left_before - ln, lid, ev);
+        }
     }
 
     /// Merges or refills inner node `id` (reached through `path`) if it became small, and so
@@ -694,6 +824,27 @@ impl Tree {
             p.counts[li + 1] = rn;
             return;
         }
+    }
+
+    /// Prints leaf fill statistics (tests).
+    #[cfg(test)]
+    pub(crate) fn stats(&self) {
+        let (mut leaves, mut pairs, mut cap, mut bytes, mut bcap, mut inner) = (0, 0, 0, 0, 0, 0);
+        for n in &self.nodes {
+            match n {
+                Node::Leaf(l) => {
+                    leaves += 1;
+                    pairs += l.len();
+                    cap += l.slots.capacity();
+                    bytes += l.bytes.len();
+                    bcap += l.bytes.capacity();
+                }
+                Node::Inner(_) => inner += 1,
+                Node::Free => {}
+            }
+        }
+        println!("leaves {leaves} inner {inner} pairs/leaf {:.1} slot cap/leaf {:.1} bytes {bytes} cap {bcap} node size {}",
+            pairs as f64 / leaves as f64, cap as f64 / leaves as f64, std::mem::size_of::<Node>());
     }
 
     /// Checks every structural invariant (tests).
