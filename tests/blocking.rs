@@ -152,3 +152,14 @@ fn pipelined_commands_after_a_blocking_one_wait_for_it() {
     assert_eq!(waiter.read_reply(), b"*2\r\n$1\r\nq\r\n$1\r\nv\r\n");
     assert_eq!(waiter.read_reply(), b"+PONG\r\n");
 }
+
+#[test]
+fn pushes_inside_exec_wake_blocked_clients() {
+    let srv = TestServer::start();
+    let mut waiter = srv.raw();
+    waiter.send(b"*3\r\n$5\r\nBLPOP\r\n$2\r\ntx\r\n$1\r\n0\r\n");
+    let mut c = srv.client();
+    wait_blocked(&mut c, 1);
+    let _: (i64,) = redis::pipe().atomic().cmd("RPUSH").arg("tx").arg("from-exec").query(&mut c).expect("exec");
+    assert_eq!(waiter.read_reply(), b"*2\r\n$2\r\ntx\r\n$9\r\nfrom-exec\r\n");
+}

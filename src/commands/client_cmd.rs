@@ -76,6 +76,9 @@ pub fn describe(c: &ClientShared, now_ms: u64, cmd_name: &str) -> String {
     if flags & cflag::BLOCKED != 0 {
         f.push('b');
     }
+    if flags & cflag::MULTI != 0 {
+        f.push('x');
+    }
     if flags & cflag::NO_EVICT != 0 {
         f.push('e');
     }

@@ -43,6 +43,9 @@ fn quit(ctx: &mut Ctx<'_, '_>, _args: Args<'_>) -> CmdResult {
 }
 
 fn reset(ctx: &mut Ctx<'_, '_>, _args: Args<'_>) -> CmdResult {
+    ctx.sess.multi = None;
+    ctx.sess.shared.set_flag(crate::server::client::cflag::MULTI, false);
+    super::transactions::unwatch_all(ctx.srv, ctx.sess);
     ctx.sess.select(0);
     ctx.sess.resp3 = false;
     ctx.sess.shared.resp.store(2, std::sync::atomic::Ordering::Relaxed);

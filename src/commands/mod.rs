@@ -25,6 +25,7 @@ mod keys;
 mod scan;
 mod server_cmd;
 mod strings;
+pub mod transactions;
 pub mod repr;
 
 use std::borrow::Cow;

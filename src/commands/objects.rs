@@ -49,7 +49,7 @@ pub fn write<'c>(
     }
     let now = ctx.now;
     let shard = ctx.shard(k);
-    shard.touch_write();
+    shard.touch_write(k);
     match shard.get(k, now).and_then(|e| e.object_mut()) {
         Some(o) => Ok(o),
         // Just stored above, under the same shard lock.
@@ -76,7 +76,7 @@ pub fn modify<'c>(
 pub fn finish_write(ctx: &mut Ctx<'_, '_>, k: &KeyRef<'_>) -> bool {
     let now = ctx.now;
     let shard = ctx.shard(k);
-    shard.touch_write();
+    shard.touch_write(k);
     let empty = shard.get(k, now).and_then(|e| e.object_mut()).is_some_and(|o| o.is_empty_collection());
     if empty {
         shard.remove(k);

@@ -160,6 +160,8 @@ pub enum Group {
     Set,
     /// Sorted sets.
     SortedSet,
+    /// Transactions.
+    Transactions,
 }
 
 impl Group {
@@ -175,6 +177,7 @@ impl Group {
             Group::List => "list",
             Group::Set => "set",
             Group::SortedSet => "sorted-set",
+            Group::Transactions => "transactions",
         }
     }
 }

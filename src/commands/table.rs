@@ -23,6 +23,7 @@ fn families() -> impl Iterator<Item = &'static CommandSpec> {
         super::debug::COMMANDS,
         super::functions::COMMANDS,
         super::memory::COMMANDS,
+        super::transactions::COMMANDS,
         super::hashes::COMMANDS,
         super::lists::COMMANDS,
         super::sets::COMMANDS,

@@ -32,6 +32,8 @@ pub mod cflag {
     pub const NO_TOUCH: u32 = 1 << 3;
     /// Blocked on keys.
     pub const BLOCKED: u32 = 1 << 4;
+    /// Inside MULTI.
+    pub const MULTI: u32 = 1 << 5;
 }
 
 /// The part of a client other threads may read or signal.
@@ -129,6 +131,27 @@ pub struct Session {
     pub no_touch: bool,
     /// What other threads may see.
     pub shared: Arc<ClientShared>,
+    /// Commands queued since MULTI.
+    pub multi: Option<Multi>,
+    /// Keys under WATCH and the flag their modification sets.
+    pub watch: Option<WatchSet>,
+}
+
+/// A transaction being queued.
+#[derive(Default)]
+pub struct Multi {
+    /// The queued commands.
+    pub queued: Vec<larder_resp::OwnedArgs>,
+    /// A command was refused while queueing: EXEC will abort.
+    pub aborted: bool,
+}
+
+/// The keys a client WATCHes.
+pub struct WatchSet {
+    /// Set by any modification of a watched key.
+    pub dirty: Arc<std::sync::atomic::AtomicBool>,
+    /// (database, key) pairs.
+    pub keys: Vec<(usize, Vec<u8>)>,
 }
 
 impl Session {
@@ -144,6 +167,8 @@ impl Session {
             monitor: false,
             no_touch: false,
             shared,
+            multi: None,
+            watch: None,
         }
     }
 

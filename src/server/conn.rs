@@ -114,6 +114,7 @@ impl Conn {
         if self.blocked.is_some() {
             srv.blocking.remove(self.sess.id);
         }
+        crate::commands::transactions::unwatch_all(srv, &mut self.sess);
         if self.sess.monitor {
             let mut m = srv.monitors.lock();
             m.retain(|(id, _)| *id != self.sess.id);

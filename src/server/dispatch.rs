@@ -95,14 +95,33 @@ pub fn execute<'s>(
     let now = clock::now_ms();
     sess.shared.last_interaction_ms.store(now, Relaxed);
     let tstats = srv.stats.mine();
+    let in_multi = sess.multi.is_some();
     match resolve(srv, args) {
-        Err(e) => reject(srv, sess, out, None, e),
+        Err(e) => {
+            abort_multi(sess);
+            reject(srv, sess, out, None, e)
+        }
         Ok((id, spec)) => {
             if !spec.arity_ok(args.len()) {
+                abort_multi(sess);
                 let name = srv.commands.full_name(id);
                 reject(srv, sess, out, Some(id), crate::commands::arity_error(&name));
             } else if !sess.authenticated && !spec.has(flag::NO_AUTH) && srv.hot.auth_required.load(Relaxed) {
+                abort_multi(sess);
                 reject(srv, sess, out, Some(id), CmdError::Static("NOAUTH Authentication required."));
+            } else if in_multi && !is_tx_control(spec) {
+                if spec.has(flag::NO_MULTI) {
+                    abort_multi(sess);
+                    reject(srv, sess, out, Some(id), CmdError::Static("ERR Command not allowed inside a transaction"));
+                } else if let Some(m) = sess.multi.as_mut() {
+                    m.queued.push(OwnedArgs::from_args(args));
+                    Reply::new(out, sess.resp3).simple(b"QUEUED");
+                }
+            } else if spec.name == "exec" && in_multi {
+                exec(srv, sess, out, gate, worker, id, now);
+                if srv.monitoring.load(Relaxed) {
+                    feed_monitors(srv, sess, args, id);
+                }
             } else {
                 if let Some(req) = run(srv, sess, args, out, gate, worker, id, spec, now) {
                     outcome = Outcome::Blocked(req.deadline);
@@ -122,6 +141,140 @@ pub fn execute<'s>(
         finish_reply_mode(sess, out, mark);
     }
     outcome
+}
+
+/// Commands that act on a transaction rather than being queued in it.
+fn is_tx_control(spec: &CommandSpec) -> bool {
+    matches!(spec.name, "exec" | "discard" | "multi" | "watch" | "quit" | "reset")
+}
+
+/// A command refused while queueing makes the later EXEC abort.
+fn abort_multi(sess: &mut Session) {
+    if let Some(m) = sess.multi.as_mut() {
+        m.aborted = true;
+    }
+}
+
+/// EXEC: runs the queued commands atomically. Their shards are locked together (in lock
+/// order) for the whole transaction; when one of them needs the whole keyspace or changes the
+/// database, every gate is taken instead. WATCHed keys are checked once the locks are held.
+#[allow(clippy::too_many_arguments)]
+fn exec<'s>(
+    srv: &'s Server,
+    sess: &mut Session,
+    out: &mut Vec<u8>,
+    gate: &mut Option<RwLockReadGuard<'s, ()>>,
+    worker: usize,
+    id: usize,
+    now: u64,
+) {
+    let start = Instant::now();
+    sess.shared.set_flag(super::client::cflag::MULTI, false);
+    let Some(multi) = sess.multi.take() else { return };
+    if multi.aborted {
+        crate::commands::transactions::unwatch_all(srv, sess);
+        reject(srv, sess, out, Some(id), CmdError::Static("EXECABORT Transaction discarded because of previous errors."));
+        return;
+    }
+    let mut whole = false;
+    let mut wanted: SmallVec<[(u32, u16); 4]> = SmallVec::new();
+    for q in &multi.queued {
+        let args = q.args();
+        match resolve(srv, args) {
+            Ok((_, spec)) if spec.has(flag::EXCLUSIVE) || spec.has(flag::VISITS_SHARDS) || spec.name == "select" => {
+                whole = true;
+            }
+            Ok((_, spec)) => {
+                wanted.extend(spec.key_positions(args.len()).map(|i| (sess.db as u32, shard_of(&args[i]) as u16)));
+            }
+            Err(_) => {}
+        }
+    }
+    let ks = &srv.keyspace;
+    let mut written: WrittenKeys = Vec::new();
+    {
+        let excl = if whole {
+            *gate = None;
+            Some(ks.exclusive())
+        } else {
+            None
+        };
+        let mut locked = if whole { ks.lock_on_demand() } else { ks.lock_set(wanted) };
+        let dirty = sess.watch.as_ref().is_some_and(|w| w.dirty.load(Relaxed));
+        if dirty {
+            Reply::new(out, sess.resp3).null_array();
+        } else {
+            Reply::new(out, sess.resp3).array(multi.queued.len());
+            for q in &multi.queued {
+                let args = q.args();
+                let db = sess.db;
+                if run_locked(srv, sess, args, out, &mut locked, now, false) {
+                    written.extend(write_keys(srv, args).into_iter().map(|k| (db, k)));
+                }
+            }
+        }
+        fold_events(srv, &mut locked);
+        drop(locked);
+        if excl.is_some() {
+            drop(excl);
+            *gate = Some(ks.gate(worker));
+        }
+    }
+    crate::commands::transactions::unwatch_all(srv, sess);
+    let slot = super::stats::Stats::slot().min(srv.stats.per_cmd.len() - 1);
+    ThreadStats::add(&srv.stats.per_cmd[slot][id].calls, 1);
+    ThreadStats::add(&srv.stats.per_cmd[slot][id].usec, start.elapsed().as_micros() as u64);
+    if srv.blocking.count() > 0 && !written.is_empty() {
+        serve_ready(srv, written);
+    }
+}
+
+/// The keys a write command named (for waking blocked clients); empty for reads.
+fn write_keys(srv: &Server, args: Args<'_>) -> Vec<Vec<u8>> {
+    match resolve(srv, args) {
+        Ok((_, spec)) if spec.has(flag::WRITE) => spec.key_positions(args.len()).map(|i| args[i].to_vec()).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Runs one command under locks the caller already holds (EXEC, scripts), appending its reply
+/// or error to `out`. Blocking commands answer at once as if timed out. Returns true when the
+/// command ran (whatever its reply).
+pub fn run_locked(
+    srv: &Server,
+    sess: &mut Session,
+    args: Args<'_>,
+    out: &mut Vec<u8>,
+    locked: &mut Locked<'_>,
+    now: u64,
+    may_block: bool,
+) -> bool {
+    let (id, spec) = match resolve(srv, args) {
+        Ok(x) => x,
+        Err(e) => {
+            reject(srv, sess, out, None, e);
+            return false;
+        }
+    };
+    if !spec.arity_ok(args.len()) {
+        let name = srv.commands.full_name(id);
+        reject(srv, sess, out, Some(id), crate::commands::arity_error(&name));
+        return false;
+    }
+    let start = Instant::now();
+    let mut ctx = Ctx { srv, sess, keys: locked, out, now, spec, id, blocked: None, may_block };
+    let result = (spec.handler)(&mut ctx, args);
+    let slot = super::stats::Stats::slot().min(srv.stats.per_cmd.len() - 1);
+    let counters = &srv.stats.per_cmd[slot][id];
+    ThreadStats::add(&counters.calls, 1);
+    ThreadStats::add(&counters.usec, start.elapsed().as_micros() as u64);
+    if let Err(e) = result {
+        let text = e.text();
+        Reply::new(out, sess.resp3).error(text.as_bytes());
+        srv.stats.count_error(&text);
+        ThreadStats::add(&counters.failed, 1);
+    }
+    true
 }
 
 /// Registers a blocked client, then looks at its keys once more: a write that landed between

@@ -1,6 +1,8 @@
 //! One shard of one database: its table, lazy expiry and the write hook.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+use std::sync::Arc;
 
 use crate::entry::{Entry, Value, ValueRef};
 use crate::object::Object;
@@ -27,9 +29,87 @@ pub struct Shard {
     /// Hashes with field TTLs, by their next field expiry (entries may be stale: a popped
     /// entry is checked against the hash before anything is removed).
     field_ttls: BTreeSet<(u64, Box<[u8]>)>,
+    /// WATCHed keys and the transactions watching them.
+    watchers: HashMap<Box<[u8]>, Vec<Watch>>,
+}
+
+/// One client's WATCH on one key.
+#[derive(Debug, Clone)]
+pub struct Watch {
+    /// Set when the key is modified: the watching transaction must fail.
+    pub dirty: Arc<AtomicBool>,
+    /// The key had already expired when it was watched: its deletion as an expired key is not
+    /// a modification (Redis 7 semantics).
+    pub stale: bool,
 }
 
 impl Shard {
+    /// The write hook: every modification of `key` goes through here (WATCH today; keyspace
+    /// notifications and client tracking hang off the same point).
+    #[inline]
+    fn modified(&mut self, key: &[u8]) {
+        self.events.dirty += 1;
+        if !self.watchers.is_empty() {
+            if let Some(ws) = self.watchers.get(key) {
+                for w in ws {
+                    w.dirty.store(true, Relaxed);
+                }
+            }
+        }
+    }
+
+    /// A key removed because its TTL passed: a modification, except for watchers that saw it
+    /// already expired.
+    fn expired(&mut self, key: &[u8]) {
+        self.events.expired += 1;
+        self.events.dirty += 1;
+        if !self.watchers.is_empty() {
+            if let Some(ws) = self.watchers.get(key) {
+                for w in ws.iter().filter(|w| !w.stale) {
+                    w.dirty.store(true, Relaxed);
+                }
+            }
+        }
+    }
+
+    /// Adds a WATCH on `k` by the transaction whose flag is `dirty`.
+    pub fn watch(&mut self, k: &KeyRef<'_>, dirty: &Arc<AtomicBool>, now: u64) {
+        let stale = self.table.get(k.hash, k.key).is_some_and(|e| e.expire_ms().is_some_and(|t| t <= now));
+        let list = self.watchers.entry(k.key.into()).or_default();
+        if !list.iter().any(|w| Arc::ptr_eq(&w.dirty, dirty)) {
+            list.push(Watch { dirty: dirty.clone(), stale });
+        }
+    }
+
+    /// Removes the WATCH on `key` by the transaction whose flag is `dirty`.
+    pub fn unwatch(&mut self, key: &[u8], dirty: &Arc<AtomicBool>) {
+        if let Some(list) = self.watchers.get_mut(key) {
+            list.retain(|w| !Arc::ptr_eq(&w.dirty, dirty));
+            if list.is_empty() {
+                self.watchers.remove(key);
+            }
+        }
+    }
+
+    /// Number of watched keys (INFO total_watched_keys).
+    pub fn watched_keys(&self) -> usize {
+        self.watchers.len()
+    }
+
+    /// Marks the watchers of keys that exist (in this shard, or in `other` for SWAPDB) dirty.
+    fn touch_existing_watched(&mut self, other: Option<&Shard>) {
+        for (key, ws) in &self.watchers {
+            let k = KeyRef::new(key);
+            let exists = self.table.get(k.hash, key).is_some()
+                || other.is_some_and(|o| o.table.get(k.hash, key).is_some());
+            if exists {
+                for w in ws {
+                    w.dirty.store(true, Relaxed);
+                }
+            }
+        }
+    }
+
     /// The table, for whole-shard visits (SCAN, KEYS, RANDOMKEY).
     pub fn table(&self) -> &Table {
         &self.table
@@ -58,8 +138,7 @@ impl Shard {
         let expired = self.table.at(pos).is_some_and(|e| e.expire_ms().is_some_and(|t| t <= now));
         if expired {
             self.table.remove_pos(pos);
-            self.events.expired += 1;
-            self.events.dirty += 1;
+            self.expired(k.key);
             return None;
         }
         self.table.at_mut(pos)
@@ -76,12 +155,12 @@ impl Shard {
         let mut entry = Entry::new(k.key, value, expire_ms);
         entry.set_lru(crate::clock::lru_clock());
         self.table.insert(k.hash, entry);
-        self.events.dirty += 1;
+        self.modified(k.key);
     }
 
     /// Stores a ready entry (its key must be `k.key`), replacing any previous one.
     pub fn put_entry(&mut self, k: &KeyRef<'_>, entry: Entry) -> Option<Entry> {
-        self.events.dirty += 1;
+        self.modified(k.key);
         if let ValueRef::Obj(Object::Hash(h)) = entry.value() {
             if let Some(next) = h.next_expiry() {
                 self.track_field_ttl(k, next);
@@ -121,7 +200,7 @@ impl Shard {
             };
             removed += n;
             if n > 0 {
-                self.events.dirty += 1;
+                self.modified(&key);
             }
             if empty {
                 self.table.remove(k.hash, k.key);
@@ -136,7 +215,7 @@ impl Shard {
     pub fn remove(&mut self, k: &KeyRef<'_>) -> Option<Entry> {
         let e = self.table.remove(k.hash, k.key);
         if e.is_some() {
-            self.events.dirty += 1;
+            self.modified(k.key);
         }
         e
     }
@@ -146,14 +225,14 @@ impl Shard {
         let Some(e) = self.table.get_mut(k.hash, k.key) else { return false };
         e.set_expire(expire_ms);
         self.table.sync_volatile(k.hash, k.key);
-        self.events.dirty += 1;
+        self.modified(k.key);
         true
     }
 
-    /// Marks a write performed through a `get` borrow (the write epilogue's counting part).
+    /// The write epilogue for a change made in place through a `get` borrow.
     #[inline]
-    pub fn touch_write(&mut self) {
-        self.events.dirty += 1;
+    pub fn touch_write(&mut self, k: &KeyRef<'_>) {
+        self.modified(k.key);
     }
 
     /// Empties the shard, returning the old table for the caller to drop.
@@ -161,11 +240,17 @@ impl Shard {
         self.sweep_pos = 0;
         self.field_ttls.clear();
         self.events.dirty += self.table.len() as u64;
+        if !self.watchers.is_empty() {
+            self.touch_existing_watched(None);
+        }
         self.table.take()
     }
 
     /// Swaps contents with another shard (SWAPDB).
     pub fn swap_contents(&mut self, other: &mut Shard) {
+        // Watches stay with their database: keys existing on either side change under them.
+        self.touch_existing_watched(Some(other));
+        other.touch_existing_watched(Some(self));
         std::mem::swap(&mut self.table, &mut other.table);
         std::mem::swap(&mut self.sweep_pos, &mut other.sweep_pos);
         std::mem::swap(&mut self.field_ttls, &mut other.field_ttls);
@@ -183,8 +268,9 @@ impl Shard {
             |e| freed.push(e),
         );
         self.sweep_pos = pos;
-        self.events.expired += r.1 as u64;
-        self.events.dirty += r.1 as u64;
+        for e in &freed {
+            self.expired(e.key());
+        }
         r
     }
 

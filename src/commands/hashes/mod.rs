@@ -90,7 +90,7 @@ fn read_hash<T>(
     if !h.is_empty() {
         let out = f(Some(h), &mut Reply::new(ctx.out, resp3));
         if expired {
-            ctx.keys.shard_for(db, k).touch_write();
+            ctx.keys.shard_for(db, k).touch_write(k);
         }
         return Ok(out);
     }

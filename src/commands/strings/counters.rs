@@ -26,7 +26,7 @@ fn incr_generic(ctx: &mut Ctx<'_, '_>, key: &[u8], by: i64) -> CmdResult {
     let shard = ctx.shard(&k);
     let in_place = shard.get(&k, 0).is_some_and(|e| e.overwrite_bytes(text));
     if in_place {
-        shard.touch_write();
+        shard.touch_write(&k);
     } else {
         shard.set(&k, Value::Bytes(text), expire);
     }

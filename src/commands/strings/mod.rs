@@ -185,7 +185,7 @@ pub fn with_raw<R>(
     }
     let (r, changed) = f(v, grown);
     if changed || grown {
-        shard.touch_write();
+        shard.touch_write(k);
     }
     Ok(r)
 }

@@ -62,7 +62,8 @@ impl Sorted {
     /// Where `member` is, with its score.
     #[inline]
     fn find(&self, member: &[u8]) -> Option<(Cursor, f64)> {
-        let c = self.index.candidates(member_hash(member)).find_map(|leaf| self.tree.find_in_leaf(leaf, member))?;
+        let h = member_hash(member);
+        let c = self.index.candidates(h).find_map(|leaf| self.tree.find_in_leaf(leaf, member, h as u8))?;
         Some((c, self.tree.at(c).1))
     }
 
@@ -74,7 +75,7 @@ impl Sorted {
     fn insert_new(&mut self, m: &[u8], score: f64) {
         let h = member_hash(m);
         let Sorted { tree, index } = self;
-        tree.insert(score, m, &mut |ev| match ev {
+        tree.insert(score, m, h as u8, &mut |ev| match ev {
             Event::Placed(leaf) => index.insert(h, leaf),
             ev => follow(index, ev),
         });

@@ -71,7 +71,7 @@ fn member(i: u64) -> Vec<u8> {
 fn tree_insert_remove_sequential_and_reverse() {
     let mut t = Tree::new();
     for i in 0..5000u64 {
-        t.insert(i as f64, &member(i), &mut quiet);
+        t.insert(i as f64, &member(i), 0, &mut quiet);
     }
     t.check();
     assert_eq!(t.len(), 5000);
@@ -85,7 +85,7 @@ fn tree_insert_remove_sequential_and_reverse() {
     t.check();
     let mut d = Tree::new();
     for i in (0..3000u64).rev() {
-        d.insert(i as f64, &member(i), &mut quiet);
+        d.insert(i as f64, &member(i), 0, &mut quiet);
     }
     d.check();
     for r in 0..3000 {
@@ -107,7 +107,7 @@ fn tree_long_members_split_by_bytes() {
         let m = vec![b'a' + (i % 26) as u8; 1000 + (i as usize * 37) % 3000];
         let mut m = m;
         m.extend_from_slice(&i.to_be_bytes());
-        t.insert((i % 7) as f64, &m, &mut quiet);
+        t.insert((i % 7) as f64, &m, 0, &mut quiet);
     }
     t.check();
     assert_eq!(t.len(), 300);
@@ -412,4 +412,27 @@ fn stress_against_model() {
         }
         check_against(&z, &model);
     }
+}
+
+#[test]
+#[ignore]
+fn time_lookups() {
+    let l = lim();
+    let mut z = ZSet::new();
+    let n: u64 = std::env::var("ZN").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
+    for i in 0..n {
+        z.insert(format!("element:{i}").as_bytes(), ((i * 7919) % n) as f64, &l);
+    }
+    let keys: Vec<Vec<u8>> = (0..1_000_000u64).map(|i| format!("element:{}", (i * 31) % n).into_bytes()).collect();
+    let t = std::time::Instant::now();
+    let mut found = 0;
+    for k in &keys {
+        found += z.score(k).is_some() as usize;
+    }
+    println!("score: {:?} per lookup ({found})", t.elapsed() / keys.len() as u32);
+    let t = std::time::Instant::now();
+    for k in &keys {
+        found += z.rank(k).is_some() as usize;
+    }
+    println!("rank: {:?} per lookup ({found})", t.elapsed() / keys.len() as u32);
 }

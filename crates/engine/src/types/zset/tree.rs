@@ -69,6 +69,9 @@ struct Slot {
 #[derive(Clone, Debug)]
 struct Leaf {
     slots: Vec<Slot>,
+    /// One byte of each member's index hash: finding a member by name scans these (one cache
+    /// line) and compares only the members whose tag matches.
+    tags: Vec<u8>,
     bytes: Vec<u8>,
     prev: NodeId,
     next: NodeId,
@@ -76,7 +79,7 @@ struct Leaf {
 
 impl Leaf {
     fn new() -> Leaf {
-        Leaf { slots: Vec::new(), bytes: Vec::new(), prev: NIL, next: NIL }
+        Leaf { slots: Vec::new(), tags: Vec::new(), bytes: Vec::new(), prev: NIL, next: NIL }
     }
 
     #[inline]
@@ -128,12 +131,14 @@ impl Leaf {
         }
     }
 
-    fn insert(&mut self, i: usize, score: f64, member: &[u8]) {
+    fn insert(&mut self, i: usize, score: f64, member: &[u8], tag: u8) {
         if self.slots.len() == self.slots.capacity() {
             // Double up to the most a leaf ever holds (plus the pair that triggers a split).
             let want = (self.slots.capacity() * 2).clamp(4, LEAF_MAX + 1).max(self.slots.len() + 1);
             self.slots.reserve_exact(want - self.slots.len());
+            self.tags.reserve_exact(want - self.tags.len());
         }
+        self.tags.insert(i, tag);
         if self.bytes.capacity() - self.bytes.len() < member.len() {
             // Grow by a quarter rather than doubling: leaves are many and small.
             self.bytes.reserve_exact(member.len() + self.bytes.len() / 4);
@@ -157,6 +162,7 @@ impl Leaf {
         }
         let len = end - start;
         let slot = self.slots.remove(i);
+        self.tags.remove(i);
         for s in &mut self.slots[i..] {
             s.end -= len;
         }
@@ -168,9 +174,11 @@ impl Leaf {
         let base = self.start(at);
         let mut slots = Vec::with_capacity((self.len() - at).max(LEAF_MAX / 2));
         slots.extend(self.slots.drain(at..).map(|s| Slot { score: s.score, end: s.end - base }));
+        let mut tags = Vec::with_capacity(slots.capacity());
+        tags.extend(self.tags.drain(at..));
         let bytes = self.bytes.split_off(base);
         self.bytes.shrink_to(base + base / 4);
-        Leaf { slots, bytes, prev: NIL, next: NIL }
+        Leaf { slots, tags, bytes, prev: NIL, next: NIL }
     }
 
     /// Appends every pair of `other` (links are left to the caller).
@@ -178,12 +186,13 @@ impl Leaf {
         let base = self.bytes.len();
         self.bytes.reserve_exact(other.bytes.len());
         self.slots.reserve_exact(other.len());
+        self.tags.extend_from_slice(&other.tags);
         self.bytes.extend_from_slice(&other.bytes);
         self.slots.extend(other.slots.iter().map(|s| Slot { score: s.score, end: s.end + base }));
     }
 
     fn heap_size(&self) -> usize {
-        self.slots.capacity() * std::mem::size_of::<Slot>() + self.bytes.capacity()
+        self.slots.capacity() * std::mem::size_of::<Slot>() + self.tags.capacity() + self.bytes.capacity()
     }
 }
 
@@ -376,20 +385,14 @@ impl Tree {
         }
     }
 
-    /// The position of `member` in leaf `leaf`, if it is there.
-    pub(crate) fn find_in_leaf(&self, leaf: NodeId, member: &[u8]) -> Option<Cursor> {
+    /// The position of `member` (whose tag is `tag`) in leaf `leaf`, if it is there.
+    pub(crate) fn find_in_leaf(&self, leaf: NodeId, member: &[u8], tag: u8) -> Option<Cursor> {
         let l = match self.nodes.get(leaf as usize) {
             Some(Node::Leaf(l)) => l,
             _ => return None,
         };
-        let mut start = 0;
-        for (i, s) in l.slots.iter().enumerate() {
-            if s.end - start == member.len() && &l.bytes[start..s.end] == member {
-                return Some(Cursor { leaf, idx: i });
-            }
-            start = s.end;
-        }
-        None
+        let idx = l.tags.iter().enumerate().filter(|&(_, &t)| t == tag).map(|(i, _)| i).find(|&i| l.member(i) == member)?;
+        Some(Cursor { leaf, idx })
     }
 
     /// The pairs of leaf `leaf` (none when it is not a leaf).
@@ -455,7 +458,8 @@ impl Tree {
 
     /// Inserts (score, member), which must not be present, reporting its leaf and every
     /// member that rebalancing moves to `ev`.
-    pub(crate) fn insert(&mut self, score: f64, member: &[u8], ev: &mut impl FnMut(Event<'_>)) {
+    /// `tag` is kept beside the member for [`Tree::find_in_leaf`].
+    pub(crate) fn insert(&mut self, score: f64, member: &[u8], tag: u8, ev: &mut impl FnMut(Event<'_>)) {
         if self.root == NIL {
             let id = self.alloc(Node::Leaf(Leaf::new()));
             (self.root, self.first, self.last) = (id, id, id);
@@ -474,7 +478,7 @@ impl Tree {
                     let at = match l.search(score, member) {
                         Ok(i) | Err(i) => i,
                     };
-                    l.insert(at, score, member);
+                    l.insert(at, score, member, tag);
                     break at;
                 }
                 Node::Free => unreachable!("zset tree: free node on a path"),
