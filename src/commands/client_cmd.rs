@@ -79,6 +79,10 @@ pub fn describe(c: &ClientShared, now_ms: u64, cmd_name: &str) -> String {
     if flags & cflag::MULTI != 0 {
         f.push('x');
     }
+    let subs: Vec<usize> = c.subs.iter().map(|n| n.load(Relaxed)).collect();
+    if subs.iter().any(|&n| n > 0) {
+        f.push('P');
+    }
     if flags & cflag::NO_EVICT != 0 {
         f.push('e');
     }
@@ -93,7 +97,7 @@ pub fn describe(c: &ClientShared, now_ms: u64, cmd_name: &str) -> String {
     let qbuf = c.qbuf.load(Relaxed);
     let obuf = c.obuf.load(Relaxed);
     format!(
-        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi=-1 qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs={} rbp=0 obl={} oll=0 omem={} tot-mem={} events=r cmd={} user={} redir=-1 resp={} lib-name={} lib-ver={}",
+        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi=-1 qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs={} rbp=0 obl={} oll=0 omem={} tot-mem={} events=r cmd={} user={} redir=-1 resp={} lib-name={} lib-ver={}",
         c.id,
         c.addr,
         c.laddr,
@@ -103,6 +107,9 @@ pub fn describe(c: &ClientShared, now_ms: u64, cmd_name: &str) -> String {
         now_ms.saturating_sub(c.last_interaction_ms.load(Relaxed)) / 1000,
         f,
         c.db.load(Relaxed),
+        subs[0],
+        subs[1],
+        subs[2],
         qbuf,
         16384usize.saturating_sub(qbuf),
         qbuf.max(1024),

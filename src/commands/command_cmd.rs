@@ -58,7 +58,11 @@ fn find(srv: &Server, name: &[u8]) -> Option<(usize, &'static CommandSpec)> {
 }
 
 fn flag_names(spec: &CommandSpec) -> Vec<&'static str> {
-    flag::NAMES.iter().filter(|(f, _)| spec.has(*f)).map(|(_, n)| *n).collect()
+    let mut names: Vec<&'static str> = flag::NAMES.iter().filter(|(f, _)| spec.has(*f)).map(|(_, n)| *n).collect();
+    if spec.movable_key.is_some() {
+        names.push("movablekeys");
+    }
+    names
 }
 
 fn acl_names(spec: &CommandSpec) -> Vec<String> {
@@ -233,7 +237,7 @@ fn keys_of<'a>(ctx: &Ctx<'_, '_>, args: Args<'a>) -> Result<(Args<'a>, &'static 
     if !spec.arity_ok(sub.len()) {
         return Err(CmdError::Static("ERR Invalid number of arguments specified for command"));
     }
-    let pos: Vec<usize> = spec.key_positions(sub.len()).collect();
+    let pos: Vec<usize> = spec.key_args(sub).collect();
     if pos.is_empty() {
         return Err(CmdError::Static("ERR The command has no key arguments"));
     }

@@ -23,6 +23,14 @@ pub static COMMANDS: &[CommandSpec] = &[
 ];
 
 fn ping(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
+    if args.len() <= 2 && !ctx.sess.resp3 && ctx.sess.subs.any() {
+        // A subscribed RESP2 client gets PING's answer in the shape of a message.
+        let mut r = ctx.reply();
+        r.array(2);
+        r.bulk(b"pong");
+        r.bulk(args.get(1).unwrap_or_default());
+        return Ok(());
+    }
     match args.len() {
         1 => ctx.reply().simple(b"PONG"),
         2 => ctx.reply().bulk(&args[1]),
@@ -46,6 +54,7 @@ fn reset(ctx: &mut Ctx<'_, '_>, _args: Args<'_>) -> CmdResult {
     ctx.sess.multi = None;
     ctx.sess.shared.set_flag(crate::server::client::cflag::MULTI, false);
     super::transactions::unwatch_all(ctx.srv, ctx.sess);
+    super::pubsub::unsubscribe_all(ctx.srv, ctx.sess);
     ctx.sess.select(0);
     ctx.sess.resp3 = false;
     ctx.sess.shared.resp.store(2, std::sync::atomic::Ordering::Relaxed);

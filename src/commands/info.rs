@@ -140,7 +140,7 @@ fn clients(srv: &Server, t: &mut String) {
     field!(t, "client_recent_max_output_buffer", all.iter().map(|c| c.obuf.load(Relaxed)).max().unwrap_or(0));
     field!(t, "blocked_clients", srv.blocking.count());
     field!(t, "tracking_clients", 0);
-    field!(t, "pubsub_clients", 0);
+    field!(t, "pubsub_clients", all.iter().filter(|c| c.subs.iter().any(|n| n.load(Relaxed) > 0)).count());
     field!(t, "watching_clients", 0);
     field!(t, "clients_in_timeout_table", 0);
     field!(t, "total_watched_keys", 0);
@@ -303,9 +303,9 @@ fn stats(srv: &Server, t: &mut String) {
     field!(t, "current_eviction_exceeded_time", 0);
     field!(t, "keyspace_hits", s.sum(|x| &x.hits));
     field!(t, "keyspace_misses", s.sum(|x| &x.misses));
-    field!(t, "pubsub_channels", 0);
-    field!(t, "pubsub_patterns", 0);
-    field!(t, "pubsubshard_channels", 0);
+    field!(t, "pubsub_channels", srv.pubsub.len(crate::server::pubsub::Kind::Channel));
+    field!(t, "pubsub_patterns", srv.pubsub.len(crate::server::pubsub::Kind::Pattern));
+    field!(t, "pubsubshard_channels", srv.pubsub.len(crate::server::pubsub::Kind::Shard));
     field!(t, "latest_fork_usec", 0);
     field!(t, "total_forks", 0);
     field!(t, "migrate_cached_sockets", 0);

@@ -162,6 +162,8 @@ pub enum Group {
     SortedSet,
     /// Transactions.
     Transactions,
+    /// Pub/Sub.
+    Pubsub,
 }
 
 impl Group {
@@ -178,6 +180,7 @@ impl Group {
             Group::Set => "set",
             Group::SortedSet => "sorted-set",
             Group::Transactions => "transactions",
+            Group::Pubsub => "pubsub",
         }
     }
 }
@@ -206,7 +209,13 @@ pub struct CommandSpec {
     pub handler: Handler,
     /// Sub-commands of a container command.
     pub subcommands: &'static [CommandSpec],
+    /// A key whose position depends on the other arguments, found by parsing them (SORT's
+    /// STORE destination); such commands report `movablekeys` in COMMAND INFO.
+    pub movable_key: Option<MovableKey>,
 }
+
+/// Finds the position of a key that [`Keys`] cannot describe, if the request has one.
+pub type MovableKey = fn(Args<'_>) -> Option<usize>;
 
 impl CommandSpec {
     /// True when `argc` arguments satisfy the arity.
@@ -242,6 +251,13 @@ impl CommandSpec {
         };
         (first..=last).step_by(step)
     }
+
+    /// The positions of every key argument in `args`: [`CommandSpec::key_positions`] and the
+    /// movable key, if any.
+    #[inline]
+    pub fn key_args(&self, args: Args<'_>) -> impl Iterator<Item = usize> {
+        self.key_positions(args.len()).chain(self.movable_key.and_then(|f| f(args)))
+    }
 }
 
 /// Shorthand for table entries: `Keys::Range` with step 1.
@@ -263,5 +279,18 @@ pub const fn cmd(
     summary: &'static str,
     handler: Handler,
 ) -> CommandSpec {
-    CommandSpec { name, arity, flags, acl, keys, group, since, complexity, summary, handler, subcommands: &[] }
+    CommandSpec {
+        name,
+        arity,
+        flags,
+        acl,
+        keys,
+        group,
+        since,
+        complexity,
+        summary,
+        handler,
+        subcommands: &[],
+        movable_key: None,
+    }
 }

@@ -24,9 +24,11 @@ fn families() -> impl Iterator<Item = &'static CommandSpec> {
         super::functions::COMMANDS,
         super::memory::COMMANDS,
         super::transactions::COMMANDS,
+        super::pubsub::COMMANDS,
         super::hashes::COMMANDS,
         super::lists::COMMANDS,
         super::sets::COMMANDS,
+        super::sort::COMMANDS,
         super::zsets::COMMANDS,
     ]
     .into_iter()

@@ -74,6 +74,8 @@ pub struct ClientShared {
     pub commands: AtomicU64,
     /// Authenticated user name.
     pub user: Mutex<String>,
+    /// Subscription counts: channels, patterns, shard channels.
+    pub subs: [AtomicUsize; 3],
 }
 
 impl ClientShared {
@@ -98,6 +100,7 @@ impl ClientShared {
             obuf: AtomicUsize::new(0),
             commands: AtomicU64::new(0),
             user: Mutex::new("default".to_string()),
+            subs: Default::default(),
         }
     }
 
@@ -135,6 +138,26 @@ pub struct Session {
     pub multi: Option<Multi>,
     /// Keys under WATCH and the flag their modification sets.
     pub watch: Option<WatchSet>,
+    /// Pub/Sub subscriptions.
+    pub subs: Subscriptions,
+}
+
+/// A client's Pub/Sub subscriptions, in subscription order.
+#[derive(Default)]
+pub struct Subscriptions {
+    /// SUBSCRIBE channels.
+    pub channels: Vec<Vec<u8>>,
+    /// PSUBSCRIBE patterns.
+    pub patterns: Vec<Vec<u8>>,
+    /// SSUBSCRIBE shard channels.
+    pub shard: Vec<Vec<u8>>,
+}
+
+impl Subscriptions {
+    /// True when subscribed to anything (RESP2 subscribed mode).
+    pub fn any(&self) -> bool {
+        !(self.channels.is_empty() && self.patterns.is_empty() && self.shard.is_empty())
+    }
 }
 
 /// A transaction being queued.
@@ -169,6 +192,7 @@ impl Session {
             shared,
             multi: None,
             watch: None,
+            subs: Subscriptions::default(),
         }
     }
 

@@ -11,6 +11,20 @@ use super::dispatch;
 use super::stats::ThreadStats;
 use super::Server;
 
+/// Takes this worker's gate, waiting for whole-keyspace work to finish, unless that work is a
+/// script past busy-reply-threshold: then None, and requests get -BUSY (or run, for the few
+/// commands allowed during a busy script).
+fn wait_gate(srv: &Server, worker: usize) -> Option<parking_lot::RwLockReadGuard<'_, ()>> {
+    loop {
+        if let Some(g) = srv.keyspace.try_gate(worker, std::time::Duration::from_millis(5)) {
+            return Some(g);
+        }
+        if srv.script_busy() {
+            return None;
+        }
+    }
+}
+
 /// What the event loop should do with a connection after an event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
@@ -45,6 +59,8 @@ pub struct Conn {
     write_blocked: bool,
     /// Blocked on keys until this deadline (`Some(None)`: no deadline).
     blocked: Option<Option<u64>>,
+    /// Since when the pending output has stayed above the soft output-buffer limit.
+    soft_limit_since: Option<std::time::Instant>,
 }
 
 impl Conn {
@@ -62,6 +78,7 @@ impl Conn {
             sess: Session::new(shared, authenticated),
             write_blocked: false,
             blocked: None,
+            soft_limit_since: None,
         }
     }
 
@@ -95,6 +112,26 @@ impl Conn {
         self.wbuf.extend_from_slice(bytes);
     }
 
+    /// True when a Pub/Sub client's pending output passed its client-output-buffer-limit
+    /// (the hard limit at once, the soft one for longer than its seconds).
+    pub fn over_output_limit(&mut self, srv: &Server) -> bool {
+        if !self.sess.subs.any() {
+            return false;
+        }
+        let pending = (self.wbuf.len() - self.wpos) as u64;
+        let [hard, soft, secs] = &srv.hot.pubsub_limits;
+        let (hard, soft, secs) = (hard.load(Relaxed), soft.load(Relaxed), secs.load(Relaxed));
+        if hard > 0 && pending >= hard {
+            return true;
+        }
+        if soft > 0 && pending >= soft {
+            let since = *self.soft_limit_since.get_or_insert_with(std::time::Instant::now);
+            return since.elapsed().as_secs() >= secs;
+        }
+        self.soft_limit_since = None;
+        false
+    }
+
     /// The deadline of a blocked client (`Some(None)`: blocked without one).
     pub fn blocked(&self) -> Option<Option<u64>> {
         self.blocked
@@ -115,6 +152,7 @@ impl Conn {
             srv.blocking.remove(self.sess.id);
         }
         crate::commands::transactions::unwatch_all(srv, &mut self.sess);
+        crate::commands::pubsub::unsubscribe_all(srv, &mut self.sess);
         if self.sess.monitor {
             let mut m = srv.monitors.lock();
             m.retain(|(id, _)| *id != self.sess.id);
@@ -187,7 +225,7 @@ impl Conn {
     /// Parses and executes every complete request in the read buffer.
     fn process(&mut self, srv: &Server, worker: usize) -> bool {
         let mut paused = false;
-        let mut gate = Some(srv.keyspace.gate(worker));
+        let mut gate = wait_gate(srv, worker);
         let mut limits = ParseLimits { max_bulk_len: srv.hot.proto_max_bulk_len.load(Relaxed) as usize, authenticated: true };
         while self.rstart < self.rend && !self.sess.close_after_reply && self.blocked.is_none() {
             limits.authenticated = self.sess.authenticated;
@@ -201,6 +239,16 @@ impl Conn {
                             // Left unconsumed: parsed again once the pause is over.
                             paused = true;
                             break;
+                        }
+                        if gate.is_none() {
+                            gate = wait_gate(srv, worker);
+                        }
+                        if gate.is_none() && !dispatch::allowed_when_busy(srv, args) {
+                            // A busy script holds the keyspace.
+                            Reply::new(&mut self.wbuf, self.sess.resp3).error(srv.busy_error().as_bytes());
+                            srv.stats.count_error(srv.busy_error());
+                            self.rstart += consumed;
+                            continue;
                         }
                         if let dispatch::Outcome::Blocked(deadline) =
                             dispatch::execute(srv, &mut self.sess, args, &mut self.wbuf, &mut gate, worker)

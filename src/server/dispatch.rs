@@ -72,6 +72,12 @@ pub fn paused(srv: &Server, args: Args<'_>) -> bool {
     }
 }
 
+/// True when the request may run while a busy script holds the keyspace (ALLOW_BUSY
+/// commands such as SCRIPT KILL, FUNCTION KILL, SHUTDOWN, AUTH, HELLO, QUIT).
+pub fn allowed_when_busy(srv: &Server, args: Args<'_>) -> bool {
+    matches!(resolve(srv, args), Ok((_, spec)) if spec.has(flag::ALLOW_BUSY))
+}
+
 /// What became of a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
@@ -109,6 +115,9 @@ pub fn execute<'s>(
             } else if !sess.authenticated && !spec.has(flag::NO_AUTH) && srv.hot.auth_required.load(Relaxed) {
                 abort_multi(sess);
                 reject(srv, sess, out, Some(id), CmdError::Static("NOAUTH Authentication required."));
+            } else if !sess.resp3 && sess.subs.any() && !allowed_when_subscribed(spec) {
+                let name = srv.commands.full_name(id);
+                reject(srv, sess, out, Some(id), CmdError::Msg(format!("ERR Can't execute '{name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context")));
             } else if in_multi && !is_tx_control(spec) {
                 if spec.has(flag::NO_MULTI) {
                     abort_multi(sess);
@@ -141,6 +150,14 @@ pub fn execute<'s>(
         finish_reply_mode(sess, out, mark);
     }
     outcome
+}
+
+/// The commands a RESP2 client may send while subscribed.
+fn allowed_when_subscribed(spec: &CommandSpec) -> bool {
+    matches!(
+        spec.name,
+        "subscribe" | "unsubscribe" | "psubscribe" | "punsubscribe" | "ssubscribe" | "sunsubscribe" | "ping" | "quit" | "reset"
+    )
 }
 
 /// Commands that act on a transaction rather than being queued in it.
@@ -331,7 +348,7 @@ fn attempt(srv: &Server, w: &Waiter) -> Option<(Vec<u8>, WrittenKeys)> {
     sess.db = w.db;
     sess.resp3 = w.resp3;
     let wanted: SmallVec<[(u32, u16); 4]> =
-        spec.key_positions(args.len()).map(|i| (w.db as u32, shard_of(&args[i]) as u16)).collect();
+        spec.key_args(args).map(|i| (w.db as u32, shard_of(&args[i]) as u16)).collect();
     let mut out = Vec::new();
     let (result, blocked) = {
         let mut locked = srv.keyspace.lock_set(wanted);
@@ -347,7 +364,7 @@ fn attempt(srv: &Server, w: &Waiter) -> Option<(Vec<u8>, WrittenKeys)> {
         return Some((out, Vec::new()));
     }
     let written = if spec.has(flag::WRITE) {
-        spec.key_positions(args.len()).map(|i| (w.db, args[i].to_vec())).collect()
+        spec.key_args(args).map(|i| (w.db, args[i].to_vec())).collect()
     } else {
         Vec::new()
     };
@@ -397,8 +414,7 @@ fn run<'s>(
         r
     } else {
         let db = sess.db as u32;
-        let wanted: SmallVec<[(u32, u16); 4]> =
-            spec.key_positions(args.len()).map(|i| (db, shard_of(&args[i]) as u16)).collect();
+        let wanted: SmallVec<[(u32, u16); 4]> = spec.key_args(args).map(|i| (db, shard_of(&args[i]) as u16)).collect();
         let mut locked = ks.lock_set(wanted);
         let r = call(srv, sess, args, out, &mut locked, now, spec, id);
         fold_events(srv, &mut locked);
@@ -432,7 +448,7 @@ fn run<'s>(
     c.store(c.load(Relaxed) + 1, Relaxed);
     if blocked.is_none() && spec.has(flag::WRITE) && srv.blocking.count() > 0 {
         let db = sess.db;
-        serve_ready(srv, spec.key_positions(args.len()).map(|i| (db, args[i].to_vec())).collect());
+        serve_ready(srv, spec.key_args(args).map(|i| (db, args[i].to_vec())).collect());
     }
     blocked
 }

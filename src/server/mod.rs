@@ -13,6 +13,7 @@ pub mod cron;
 pub mod dispatch;
 pub mod listener;
 pub mod log;
+pub mod pubsub;
 pub mod slowlog;
 pub mod stats;
 pub mod worker;
@@ -60,6 +61,10 @@ pub struct Hot {
     pub pause_writes_only: AtomicBool,
     /// Collection encoding thresholds.
     pub limits: parking_lot::RwLock<larder_engine::types::Limits>,
+    /// busy-reply-threshold (ms): a script running longer makes others answer -BUSY.
+    pub busy_reply_threshold: AtomicU64,
+    /// client-output-buffer-limit for Pub/Sub clients: hard bytes, soft bytes, soft seconds.
+    pub pubsub_limits: [AtomicU64; 3],
 }
 
 impl Hot {
@@ -103,6 +108,8 @@ pub struct Server {
     pub clients: client::Registry,
     /// Clients blocked on keys.
     pub blocking: blocking::Blocking,
+    /// Pub/Sub subscriptions.
+    pub pubsub: pubsub::PubSub,
     /// The command table.
     pub commands: CommandTable,
     /// Workers' mailboxes (set once the workers start).
@@ -129,6 +136,41 @@ pub struct Server {
     pub startup_memory: u64,
     /// Unix time (seconds) at start.
     pub started_unix: u64,
+    /// The running script or function.
+    pub script: ScriptState,
+}
+
+/// The script (or function) holding the keyspace, if any: others answer -BUSY once it has run
+/// longer than busy-reply-threshold, and SCRIPT KILL / FUNCTION KILL ask it to stop.
+#[derive(Default)]
+pub struct ScriptState {
+    /// Unix ms when the running script started; 0 when none runs.
+    pub started_ms: AtomicU64,
+    /// True while the running script is a function (FCALL).
+    pub is_function: AtomicBool,
+    /// True once the running script performed a write (it can then only be stopped by
+    /// SHUTDOWN NOSAVE).
+    pub wrote: AtomicBool,
+    /// Set by SCRIPT KILL / FUNCTION KILL; the script checks it and stops.
+    pub kill: AtomicBool,
+}
+
+impl Server {
+    /// True when a script has run past busy-reply-threshold.
+    pub fn script_busy(&self) -> bool {
+        let started = self.script.started_ms.load(Relaxed);
+        started != 0
+            && larder_engine::clock::now_ms().saturating_sub(started) >= self.hot.busy_reply_threshold.load(Relaxed)
+    }
+
+    /// The -BUSY error other clients get while a script is busy.
+    pub fn busy_error(&self) -> &'static str {
+        if self.script.is_function.load(Relaxed) {
+            "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE."
+        } else {
+            "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
+        }
+    }
 }
 
 impl Server {
@@ -147,6 +189,7 @@ impl Server {
             password: RwLock::new(password),
             clients: client::Registry::default(),
             blocking: blocking::Blocking::default(),
+            pubsub: pubsub::PubSub::default(),
             workers: OnceLock::new(),
             slowlog: Mutex::new(slowlog::SlowLog::default()),
             monitors: Mutex::new(Vec::new()),
@@ -160,6 +203,7 @@ impl Server {
             config: RwLock::new(config),
             startup_memory: 0,
             started_unix: larder_engine::clock::now_ms() / 1000,
+            script: ScriptState::default(),
         };
         srv.hot.active_expire.store(true, Relaxed);
         srv.apply_config();
@@ -177,6 +221,11 @@ impl Server {
         h.maxclients.store(c.maxclients as u64, Relaxed);
         h.timeout.store(c.timeout as u64, Relaxed);
         h.hz.store(c.hz.clamp(1, 500) as u64, Relaxed);
+        h.busy_reply_threshold.store(c.busy_reply_threshold, Relaxed);
+        let ps = &c.client_output_buffer_limit.pubsub;
+        h.pubsub_limits[0].store(ps.hard, Relaxed);
+        h.pubsub_limits[1].store(ps.soft, Relaxed);
+        h.pubsub_limits[2].store(ps.soft_seconds, Relaxed);
         h.auth_required.store(c.requirepass.is_some(), Relaxed);
         *self.password.write() = c.requirepass.clone();
         *h.limits.write() = larder_engine::types::Limits {

@@ -23,6 +23,8 @@ pub enum Msg {
     CheckKills,
     /// A blocked client was served (or unblocked): its reply.
     Unblocked(u64, Vec<u8>),
+    /// Pub/Sub messages for clients of this worker, in order.
+    DeliverMany(Vec<super::pubsub::Delivery>),
 }
 
 const WAKER: Token = Token(0);
@@ -46,7 +48,7 @@ pub fn start_workers(srv: &Arc<Server>) -> io::Result<Vec<JoinHandle<()>>> {
         let srv = srv.clone();
         threads.push(std::thread::Builder::new().name(format!("larder-worker-{i}")).spawn(move || {
             Stats::bind_thread(i);
-            Worker { srv: &srv, index: i, poll, conns: Vec::new(), free: Vec::new(), paused: Vec::new(), next_deadline: None, blocked: Vec::new() }.run();
+            Worker { srv: &srv, index: i, poll, conns: Vec::new(), free: Vec::new(), paused: Vec::new(), next_deadline: None, blocked: Vec::new(), ids: Default::default() }.run();
         })?);
     }
     Ok(threads)
@@ -64,6 +66,8 @@ struct Worker<'s> {
     next_deadline: Option<u64>,
     /// Connections blocked on keys.
     blocked: Vec<usize>,
+    /// Client id → slot.
+    ids: std::collections::HashMap<u64, usize>,
 }
 
 impl Worker<'_> {
@@ -109,6 +113,8 @@ impl Worker<'_> {
             for slot in std::mem::take(&mut pending) {
                 self.on_ready(slot, true, &mut pending);
             }
+            // Messages this worker's clients published to its own subscribers.
+            self.drain_local();
             if self.next_deadline.is_some_and(|d| d <= larder_engine::clock::now_ms()) {
                 self.next_deadline = self.expire_blocked();
             }
@@ -206,16 +212,8 @@ impl Worker<'_> {
         for m in msgs {
             match m {
                 Msg::NewConn(stream, shared) => self.add_conn(stream, shared),
-                Msg::Deliver(id, bytes) => {
-                    if let Some(slot) = self.find(id) {
-                        if let Some(Some(c)) = self.conns.get_mut(slot) {
-                            c.deliver(&bytes);
-                            if c.flush(self.srv) == Status::Close {
-                                self.close(slot);
-                            }
-                        }
-                    }
-                }
+                Msg::Deliver(id, bytes) => self.deliver(vec![(id, bytes.into())]),
+                Msg::DeliverMany(batch) => self.deliver(batch),
                 Msg::CheckKills => self.check_kills(),
                 Msg::Unblocked(id, reply) => {
                     if let Some(slot) = self.find(id) {
@@ -230,7 +228,43 @@ impl Worker<'_> {
     }
 
     fn find(&self, id: u64) -> Option<usize> {
-        self.conns.iter().position(|c| c.as_ref().is_some_and(|c| c.id() == id))
+        self.ids.get(&id).copied()
+    }
+
+    /// Appends messages to their clients' output and writes it, closing clients that went past
+    /// their output-buffer limit.
+    fn deliver(&mut self, batch: Vec<super::pubsub::Delivery>) {
+        let mut touched: Vec<usize> = Vec::new();
+        for (id, bytes) in batch {
+            let Some(slot) = self.find(id) else { continue };
+            let Some(Some(c)) = self.conns.get_mut(slot) else { continue };
+            c.deliver(&bytes);
+            if !touched.contains(&slot) {
+                touched.push(slot);
+            }
+        }
+        for slot in touched {
+            let Some(Some(c)) = self.conns.get_mut(slot) else { continue };
+            let st = c.flush(self.srv);
+            let over = c.over_output_limit(self.srv);
+            if st == Status::Close || over {
+                if over {
+                    super::log::warning(&format!(
+                        "Client id={} scheduled to be closed ASAP for overcoming of output buffer limits.",
+                        c.id()
+                    ));
+                }
+                self.close(slot);
+            }
+        }
+    }
+
+    /// Delivers messages published by this worker's own clients.
+    fn drain_local(&mut self) {
+        if super::pubsub::has_local() {
+            let batch = super::pubsub::take_local();
+            self.deliver(batch);
+        }
     }
 
     fn add_conn(&mut self, stream: std::net::TcpStream, shared: Arc<ClientShared>) {
@@ -246,6 +280,7 @@ impl Worker<'_> {
             return;
         }
         let auth_needed = self.srv.hot.auth_required.load(Relaxed);
+        self.ids.insert(shared.id, slot);
         self.conns[slot] = Some(Conn::new(stream, shared, !auth_needed));
     }
 
@@ -253,6 +288,7 @@ impl Worker<'_> {
         if let Some(Some(mut c)) = self.conns.get_mut(slot).map(Option::take) {
             let _ = self.poll.registry().deregister(c.stream_mut());
             c.on_close(self.srv);
+            self.ids.remove(&c.id());
             self.paused.retain(|&p| p != slot);
             self.blocked.retain(|&p| p != slot);
             self.free.push(slot);

@@ -93,6 +93,12 @@ impl Keyspace {
         self.gates[index % self.gates.len()].read()
     }
 
+    /// Takes gate `index` in read mode, waiting at most `wait`; None when whole-keyspace work
+    /// (a running script) still holds it.
+    pub fn try_gate(&self, index: usize, wait: std::time::Duration) -> Option<RwLockReadGuard<'_, ()>> {
+        self.gates[index % self.gates.len()].try_read_for(wait)
+    }
+
     /// Takes every gate in write mode (whole-keyspace atomic work). The caller must not hold
     /// any gate or shard lock.
     pub fn exclusive(&self) -> Exclusive<'_> {

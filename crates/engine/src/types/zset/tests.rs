@@ -423,7 +423,7 @@ fn time_lookups() {
     for i in 0..n {
         z.insert(format!("element:{i}").as_bytes(), ((i * 7919) % n) as f64, &l);
     }
-    let keys: Vec<Vec<u8>> = (0..1_000_000u64).map(|i| format!("element:{}", (i * 31) % n).into_bytes()).collect();
+    let keys: Vec<Vec<u8>> = (0..1_000_000u64).map(|_| format!("element:{}", fastrand::u64(..n)).into_bytes()).collect();
     let t = std::time::Instant::now();
     let mut found = 0;
     for k in &keys {
@@ -435,4 +435,15 @@ fn time_lookups() {
         found += z.rank(k).is_some() as usize;
     }
     println!("rank: {:?} per lookup ({found})", t.elapsed() / keys.len() as u32);
+    let mut t = crate::table::Table::new();
+    for i in 0..n {
+        let k = format!("element:{i}");
+        let h = xxhash_rust::xxh3::xxh3_64(k.as_bytes());
+        t.insert_new(h, crate::entry::Entry::new(k.as_bytes(), crate::entry::Value::Bytes(&1f64.to_le_bytes()), None));
+    }
+    let start = std::time::Instant::now();
+    for k in &keys {
+        found += t.get(xxhash_rust::xxh3::xxh3_64(k), k).is_some() as usize;
+    }
+    println!("keyspace table: {:?} per lookup ({found})", start.elapsed() / keys.len() as u32);
 }

@@ -1,10 +1,11 @@
 //! An order-statistic B+tree of (score, member) pairs: the ordered half of the "skiplist"
-//! encoding (the member → score index is a [`crate::table::Table`] beside it).
+//! encoding (the index of which leaf holds each member, [`super::index`], is beside it).
 //!
 //! - Nodes live in one arena (`Vec<Node>`) and refer to each other by index; freed slots are
 //!   reused. No `unsafe`, no per-element allocation.
-//! - A leaf holds up to [`LEAF_MAX`] pairs: scores and member end offsets in one vector, the
-//!   member bytes back to back in another. Leaves are linked both ways for range walks.
+//! - A leaf holds up to [`LEAF_MAX`] pairs: scores, member end offsets and a byte of each
+//!   member's hash in one vector (16 bytes a pair), the member bytes back to back in another.
+//!   Leaves are linked both ways for range walks.
 //! - An inner node holds up to [`INNER_MAX`] children, the number of pairs below each child
 //!   (so rank and select-by-rank are O(log n)), and one separator per child after the first:
 //!   every key in the child before a separator is smaller than it, every key in the child after
@@ -59,19 +60,37 @@ pub(crate) fn cmp_key(a_score: f64, a_member: &[u8], b_score: f64, b_member: &[u
     }
 }
 
+/// A pair's score, where its member ends in the leaf's bytes (48 bits: far past any real
+/// leaf) and one byte of the member's index hash, in 16 bytes.
 #[derive(Clone, Copy, Debug)]
 struct Slot {
     score: f64,
-    /// End offset of the member in the leaf's bytes (the start is the previous slot's end).
-    end: usize,
+    end_lo: u32,
+    end_hi: u16,
+    /// Finding a member by name compares only the members whose tag matches.
+    tag: u8,
+}
+
+impl Slot {
+    #[inline]
+    fn new(score: f64, end: usize, tag: u8) -> Slot {
+        Slot { score, end_lo: end as u32, end_hi: (end >> 32) as u16, tag }
+    }
+
+    #[inline]
+    fn end(&self) -> usize {
+        self.end_lo as usize | (self.end_hi as usize) << 32
+    }
+
+    #[inline]
+    fn shifted(self, by: isize) -> Slot {
+        Slot::new(self.score, self.end().wrapping_add_signed(by), self.tag)
+    }
 }
 
 #[derive(Clone, Debug)]
 struct Leaf {
     slots: Vec<Slot>,
-    /// One byte of each member's index hash: finding a member by name scans these (one cache
-    /// line) and compares only the members whose tag matches.
-    tags: Vec<u8>,
     bytes: Vec<u8>,
     prev: NodeId,
     next: NodeId,
@@ -79,7 +98,7 @@ struct Leaf {
 
 impl Leaf {
     fn new() -> Leaf {
-        Leaf { slots: Vec::new(), tags: Vec::new(), bytes: Vec::new(), prev: NIL, next: NIL }
+        Leaf { slots: Vec::new(), bytes: Vec::new(), prev: NIL, next: NIL }
     }
 
     #[inline]
@@ -92,13 +111,13 @@ impl Leaf {
         if i == 0 {
             0
         } else {
-            self.slots[i - 1].end
+            self.slots[i - 1].end()
         }
     }
 
     #[inline]
     fn member(&self, i: usize) -> &[u8] {
-        &self.bytes[self.start(i)..self.slots[i].end]
+        &self.bytes[self.start(i)..self.slots[i].end()]
     }
 
     #[inline]
@@ -136,9 +155,7 @@ impl Leaf {
             // Double up to the most a leaf ever holds (plus the pair that triggers a split).
             let want = (self.slots.capacity() * 2).clamp(4, LEAF_MAX + 1).max(self.slots.len() + 1);
             self.slots.reserve_exact(want - self.slots.len());
-            self.tags.reserve_exact(want - self.tags.len());
         }
-        self.tags.insert(i, tag);
         if self.bytes.capacity() - self.bytes.len() < member.len() {
             // Grow by a quarter rather than doubling: leaves are many and small.
             self.bytes.reserve_exact(member.len() + self.bytes.len() / 4);
@@ -146,14 +163,14 @@ impl Leaf {
         let at = self.start(i);
         self.bytes.splice(at..at, member.iter().copied());
         for s in &mut self.slots[i..] {
-            s.end += member.len();
+            *s = s.shifted(member.len() as isize);
         }
-        self.slots.insert(i, Slot { score, end: at + member.len() });
+        self.slots.insert(i, Slot::new(score, at + member.len(), tag));
     }
 
     /// Removes pair `i`, appending its member to `out` when given.
     fn remove(&mut self, i: usize, out: Option<&mut Vec<u8>>) -> f64 {
-        let (start, end) = (self.start(i), self.slots[i].end);
+        let (start, end) = (self.start(i), self.slots[i].end());
         match out {
             Some(v) => v.extend(self.bytes.drain(start..end)),
             None => {
@@ -162,9 +179,8 @@ impl Leaf {
         }
         let len = end - start;
         let slot = self.slots.remove(i);
-        self.tags.remove(i);
         for s in &mut self.slots[i..] {
-            s.end -= len;
+            *s = s.shifted(-(len as isize));
         }
         slot.score
     }
@@ -173,12 +189,10 @@ impl Leaf {
     fn split_off(&mut self, at: usize) -> Leaf {
         let base = self.start(at);
         let mut slots = Vec::with_capacity((self.len() - at).max(LEAF_MAX / 2));
-        slots.extend(self.slots.drain(at..).map(|s| Slot { score: s.score, end: s.end - base }));
-        let mut tags = Vec::with_capacity(slots.capacity());
-        tags.extend(self.tags.drain(at..));
+        slots.extend(self.slots.drain(at..).map(|s| s.shifted(-(base as isize))));
         let bytes = self.bytes.split_off(base);
         self.bytes.shrink_to(base + base / 4);
-        Leaf { slots, tags, bytes, prev: NIL, next: NIL }
+        Leaf { slots, bytes, prev: NIL, next: NIL }
     }
 
     /// Appends every pair of `other` (links are left to the caller).
@@ -186,13 +200,12 @@ impl Leaf {
         let base = self.bytes.len();
         self.bytes.reserve_exact(other.bytes.len());
         self.slots.reserve_exact(other.len());
-        self.tags.extend_from_slice(&other.tags);
         self.bytes.extend_from_slice(&other.bytes);
-        self.slots.extend(other.slots.iter().map(|s| Slot { score: s.score, end: s.end + base }));
+        self.slots.extend(other.slots.iter().map(|s| s.shifted(base as isize)));
     }
 
     fn heap_size(&self) -> usize {
-        self.slots.capacity() * std::mem::size_of::<Slot>() + self.tags.capacity() + self.bytes.capacity()
+        self.slots.capacity() * std::mem::size_of::<Slot>() + self.bytes.capacity()
     }
 }
 
@@ -391,7 +404,8 @@ impl Tree {
             Some(Node::Leaf(l)) => l,
             _ => return None,
         };
-        let idx = l.tags.iter().enumerate().filter(|&(_, &t)| t == tag).map(|(i, _)| i).find(|&i| l.member(i) == member)?;
+        let idx =
+            l.slots.iter().enumerate().filter(|&(_, s)| s.tag == tag).map(|(i, _)| i).find(|&i| l.member(i) == member)?;
         Some(Cursor { leaf, idx })
     }
 
@@ -556,7 +570,7 @@ impl Tree {
         } else if l.bytes.len() > LEAF_BYTES {
             // Split where the member bytes are halved.
             let half = l.bytes.len() / 2;
-            l.slots.partition_point(|s| s.end <= half).clamp(1, n - 1)
+            l.slots.partition_point(|s| s.end() <= half).clamp(1, n - 1)
         } else {
             n / 2
         };
@@ -677,7 +691,7 @@ impl Tree {
                     if rank >= l.len() {
                         return None;
                     }
-                    let mut member = Vec::with_capacity(l.slots[rank].end - l.start(rank));
+                    let mut member = Vec::with_capacity(l.slots[rank].end() - l.start(rank));
                     let score = self.leaf_mut(id).remove(rank, Some(&mut member));
                     self.after_remove(id, &path, ev);
                     return Some((score, member, id));

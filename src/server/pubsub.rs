@@ -1,0 +1,186 @@
+//! Pub/Sub: who is subscribed to what, and delivery of published messages.
+//!
+//! Subscriptions live in three registries (channels, patterns, shard channels). PUBLISH looks
+//! up the receivers, encodes the message once per protocol version, and hands it to each
+//! receiver's worker: directly through a thread-local queue when the receiver is on the
+//! publishing worker (drained after the publisher's batch, no wake-up needed), otherwise in one
+//! mailbox message per worker. Mailboxes and the local queue are FIFO, so each subscriber sees
+//! one publisher's messages in publish order.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
+
+use larder_engine::util::glob::glob_match;
+use larder_resp::Reply;
+use parking_lot::RwLock;
+
+use super::client::ClientShared;
+use super::worker::Msg;
+use super::Server;
+
+/// Which registry a subscription belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// SUBSCRIBE / PUBLISH.
+    Channel,
+    /// PSUBSCRIBE.
+    Pattern,
+    /// SSUBSCRIBE / SPUBLISH.
+    Shard,
+}
+
+type Subscribers = Vec<Arc<ClientShared>>;
+
+/// The subscription registries.
+#[derive(Default)]
+pub struct PubSub {
+    channels: RwLock<HashMap<Box<[u8]>, Subscribers>>,
+    patterns: RwLock<HashMap<Box<[u8]>, Subscribers>>,
+    shard: RwLock<HashMap<Box<[u8]>, Subscribers>>,
+}
+
+/// A message bound for one client.
+pub type Delivery = (u64, Arc<[u8]>);
+
+thread_local! {
+    static LOCAL: RefCell<Vec<Delivery>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Takes the messages queued for clients of the calling worker.
+pub fn take_local() -> Vec<Delivery> {
+    LOCAL.with(|l| std::mem::take(&mut *l.borrow_mut()))
+}
+
+/// True when messages wait in the calling worker's local queue.
+pub fn has_local() -> bool {
+    LOCAL.with(|l| !l.borrow().is_empty())
+}
+
+impl PubSub {
+    fn map(&self, kind: Kind) -> &RwLock<HashMap<Box<[u8]>, Subscribers>> {
+        match kind {
+            Kind::Channel => &self.channels,
+            Kind::Pattern => &self.patterns,
+            Kind::Shard => &self.shard,
+        }
+    }
+
+    /// Adds `client` to `name` in the `kind` registry.
+    pub fn subscribe(&self, kind: Kind, name: &[u8], client: &Arc<ClientShared>) {
+        let mut m = self.map(kind).write();
+        let subs = m.entry(name.into()).or_default();
+        if !subs.iter().any(|c| c.id == client.id) {
+            subs.push(client.clone());
+        }
+    }
+
+    /// Removes `client` from `name` in the `kind` registry.
+    pub fn unsubscribe(&self, kind: Kind, name: &[u8], client: u64) {
+        let mut m = self.map(kind).write();
+        if let Some(subs) = m.get_mut(name) {
+            subs.retain(|c| c.id != client);
+            if subs.is_empty() {
+                m.remove(name);
+            }
+        }
+    }
+
+    /// Names with at least one subscriber matching `pattern` (all when None).
+    pub fn names(&self, kind: Kind, pattern: Option<&[u8]>) -> Vec<Vec<u8>> {
+        self.map(kind)
+            .read()
+            .keys()
+            .filter(|n| pattern.is_none_or(|p| glob_match(p, n, false)))
+            .map(|n| n.to_vec())
+            .collect()
+    }
+
+    /// Number of subscribers of `name`.
+    pub fn count(&self, kind: Kind, name: &[u8]) -> usize {
+        self.map(kind).read().get(name).map_or(0, Vec::len)
+    }
+
+    /// Number of names with subscribers.
+    pub fn len(&self, kind: Kind) -> usize {
+        self.map(kind).read().len()
+    }
+
+    /// True when nobody is subscribed to anything of `kind`.
+    pub fn is_empty(&self, kind: Kind) -> bool {
+        self.map(kind).read().is_empty()
+    }
+}
+
+/// Encodes a message push: `[kind, (pattern,) channel, payload]`.
+fn encode(resp3: bool, kind: &[u8], pattern: Option<&[u8]>, channel: &[u8], payload: &[u8]) -> Arc<[u8]> {
+    let mut out = Vec::with_capacity(32 + channel.len() + payload.len() + pattern.map_or(0, |p| p.len()));
+    let mut r = Reply::new(&mut out, resp3);
+    r.push(3 + pattern.is_some() as usize);
+    r.bulk(kind);
+    if let Some(p) = pattern {
+        r.bulk(p);
+    }
+    r.bulk(channel);
+    r.bulk(payload);
+    out.into()
+}
+
+/// Publishes `payload` on `channel` (SPUBLISH when `kind` is Shard); returns the number of
+/// receivers. `worker` is the publishing worker (None outside worker threads).
+pub fn publish(srv: &Server, kind: Kind, channel: &[u8], payload: &[u8], worker: Option<usize>) -> usize {
+    let mut outgoing: Vec<(usize, Delivery)> = Vec::new();
+    let mut cached: [Option<Arc<[u8]>>; 2] = [None, None];
+    let (exact_map, word): (&RwLock<HashMap<Box<[u8]>, Subscribers>>, &[u8]) = match kind {
+        Kind::Shard => (&srv.pubsub.shard, b"smessage"),
+        _ => (&srv.pubsub.channels, b"message"),
+    };
+    if let Some(subs) = exact_map.read().get(channel) {
+        for c in subs {
+            let resp3 = c.resp.load(Relaxed) == 3;
+            let bytes = cached[resp3 as usize].get_or_insert_with(|| encode(resp3, word, None, channel, payload)).clone();
+            outgoing.push((c.worker, (c.id, bytes)));
+        }
+    }
+    if kind != Kind::Shard {
+        let patterns = srv.pubsub.patterns.read();
+        for (pattern, subs) in patterns.iter() {
+            if !glob_match(pattern, channel, false) {
+                continue;
+            }
+            let mut by_proto: [Option<Arc<[u8]>>; 2] = [None, None];
+            for c in subs {
+                let resp3 = c.resp.load(Relaxed) == 3;
+                let bytes = by_proto[resp3 as usize]
+                    .get_or_insert_with(|| encode(resp3, b"pmessage", Some(pattern), channel, payload))
+                    .clone();
+                outgoing.push((c.worker, (c.id, bytes)));
+            }
+        }
+    }
+    let n = outgoing.len();
+    deliver(srv, outgoing, worker);
+    n
+}
+
+/// Hands messages to their clients' workers (the calling worker's own through its local queue).
+pub fn deliver(srv: &Server, mut outgoing: Vec<(usize, Delivery)>, worker: Option<usize>) {
+    if outgoing.is_empty() {
+        return;
+    }
+    // Group by worker, keeping each worker's messages in order.
+    outgoing.sort_by_key(|(w, _)| *w);
+    let mut start = 0;
+    while start < outgoing.len() {
+        let w = outgoing[start].0;
+        let end = outgoing[start..].iter().position(|(x, _)| *x != w).map_or(outgoing.len(), |p| start + p);
+        let batch: Vec<Delivery> = outgoing[start..end].iter().map(|(_, d)| d.clone()).collect();
+        if Some(w) == worker {
+            LOCAL.with(|l| l.borrow_mut().extend(batch));
+        } else {
+            srv.send_to_worker(w, Msg::DeliverMany(batch));
+        }
+        start = end;
+    }
+}
