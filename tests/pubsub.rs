@@ -172,3 +172,17 @@ fn a_subscriber_that_does_not_read_is_disconnected_at_the_hard_limit() {
     assert_eq!(numsub[1], redis::Value::Int(0));
     let _ = slow.s.flush();
 }
+
+#[test]
+fn client_list_and_kill_know_pubsub_clients() {
+    let srv = TestServer::start();
+    let mut sub = subscribed(&srv, b"SUBSCRIBE", &[b"ch"]);
+    let mut c = srv.client();
+    let pubsub: String = redis::cmd("CLIENT").arg("LIST").arg("TYPE").arg("pubsub").query(&mut c).expect("list");
+    assert_eq!(pubsub.lines().count(), 1, "{pubsub}");
+    let normal: String = redis::cmd("CLIENT").arg("LIST").arg("TYPE").arg("normal").query(&mut c).expect("list");
+    assert!(!normal.contains("sub=1"), "{normal}");
+    let killed: i64 = redis::cmd("CLIENT").arg("KILL").arg("TYPE").arg("pubsub").query(&mut c).expect("kill");
+    assert_eq!(killed, 1);
+    assert!(sub.read_to_close(2000).1, "subscriber connection closed");
+}

@@ -139,9 +139,10 @@ fn list(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
         if !(eq_ic(t, "normal") || eq_ic(t, "master") || eq_ic(t, "replica") || eq_ic(t, "slave") || eq_ic(t, "pubsub")) {
             return Err(CmdError::Msg(format!("ERR Unknown client type '{}'", String::from_utf8_lossy(t))));
         }
-        // Every client is a normal one for now.
-        if eq_ic(t, "normal") {
-            ctx.srv.clients.all()
+        // No replication yet: a client is either normal or pubsub.
+        let pubsub = eq_ic(t, "pubsub");
+        if eq_ic(t, "normal") || pubsub {
+            ctx.srv.clients.all().into_iter().filter(|c| c.is_pubsub() == pubsub).collect()
         } else {
             Vec::new()
         }
@@ -206,7 +207,9 @@ fn kill(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
     }
     let (mut id, mut addr, mut laddr, mut user, mut maxage) = (None, None, None, None, None);
     let mut skipme = true;
-    let mut only_normal: Option<bool> = None;
+    // Some(Some(true)): normal clients; Some(Some(false)): pubsub clients; Some(None): a type
+    // that cannot exist yet (master, replica), matching nobody.
+    let mut only_type: Option<Option<bool>> = None;
     for pair in (2..args.len()).step_by(2) {
         let (k, v) = (&args[pair], &args[pair + 1]);
         if eq_ic(k, "id") {
@@ -228,9 +231,11 @@ fn kill(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
             maxage = Some(int_arg(v)?);
         } else if eq_ic(k, "type") {
             if eq_ic(v, "normal") {
-                only_normal = Some(true);
-            } else if eq_ic(v, "master") || eq_ic(v, "replica") || eq_ic(v, "slave") || eq_ic(v, "pubsub") {
-                only_normal = Some(false);
+                only_type = Some(Some(true));
+            } else if eq_ic(v, "pubsub") {
+                only_type = Some(Some(false));
+            } else if eq_ic(v, "master") || eq_ic(v, "replica") || eq_ic(v, "slave") {
+                only_type = Some(None);
             } else {
                 return Err(CmdError::Msg(format!("ERR Unknown client type '{}'", String::from_utf8_lossy(v))));
             }
@@ -254,7 +259,7 @@ fn kill(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
             && laddr.as_deref().is_none_or(|a| c.laddr.as_bytes() == a)
             && user.as_deref().is_none_or(|u| c.user.lock().as_bytes() == u)
             && maxage.is_none_or(|m| (now.saturating_sub(c.created_ms) / 1000) as i64 >= m)
-            && only_normal.is_none_or(|n| n)
+            && only_type.is_none_or(|t| t.is_some_and(|normal| normal != c.is_pubsub()))
             && !(skipme && c.id == ctx.sess.id);
         if matches {
             kill_one(ctx, &c);

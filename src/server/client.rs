@@ -104,6 +104,11 @@ impl ClientShared {
         }
     }
 
+    /// True for a client subscribed to something (CLIENT LIST/KILL type `pubsub`).
+    pub fn is_pubsub(&self) -> bool {
+        self.subs.iter().any(|n| n.load(Relaxed) > 0)
+    }
+
     /// Sets or clears a `cflag` bit.
     pub fn set_flag(&self, f: u32, on: bool) {
         if on {
