@@ -5,6 +5,7 @@
 //! command sees one instant. Setting a time that has already passed deletes the key at once.
 
 use larder_engine::KeyRef;
+use larder_engine::notify;
 use larder_resp::Args;
 
 use super::spec::{acl, cmd, flag, keys, CommandSpec, Group};
@@ -131,8 +132,10 @@ fn expire_generic(ctx: &mut Ctx<'_, '_>, args: Args<'_>, base: i64, unit_ms: i64
     if when <= now as i64 {
         // Already in the past: the key goes now, as a deletion (not counted as an expiry).
         shard.remove(&k);
+        ctx.notify(notify::GENERIC, "del", k.key);
     } else {
         shard.set_expire(&k, Some(when as u64));
+        ctx.notify(notify::GENERIC, "expire", k.key);
     }
     ctx.reply().int(1);
     Ok(())
@@ -185,6 +188,7 @@ fn persist(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
     let had = ctx.get(&k).is_some_and(|e| e.has_expire());
     if had {
         ctx.shard(&k).set_expire(&k, None);
+        ctx.notify(notify::GENERIC, "persist", k.key);
     }
     ctx.reply().int(had as i64);
     Ok(())

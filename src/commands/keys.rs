@@ -7,6 +7,7 @@
 //! database), MOVE, SWAPDB and the flushes hold the whole keyspace (`EXCLUSIVE`) and lock
 //! shards on demand.
 
+use larder_engine::notify;
 use larder_engine::util::glob::glob_match;
 use larder_engine::util::num::parse_i64;
 use larder_engine::{clock, Entry, KeyRef, Keyspace, Locked, Object, Shard, Value, ValueRef, SHARDS};
@@ -121,6 +122,7 @@ fn del(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
         if shard.get(&k, now).is_some() {
             shard.remove(&k);
             removed += 1;
+            ctx.notify(notify::GENERIC, "del", key);
         }
     }
     ctx.reply().int(removed);
@@ -181,6 +183,8 @@ fn rename_generic(ctx: &mut Ctx<'_, '_>, args: Args<'_>, nx: bool) -> CmdResult 
     };
     let moved = rekey(entry, dst.key);
     ctx.shard(&dst).put_entry(&dst, moved);
+    ctx.notify(notify::GENERIC, "rename_from", src.key);
+    ctx.notify(notify::GENERIC, "rename_to", dst.key);
     done(ctx, true);
     Ok(())
 }
@@ -226,6 +230,9 @@ fn copy(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
         return Ok(());
     }
     ctx.keys.shard_for(dst_db, &dst).put_entry(&dst, dup);
+    if notify::flags() & notify::GENERIC != 0 {
+        crate::server::notify::notify(ctx.srv, notify::GENERIC, "copy_to", dst.key, dst_db, Some(ctx.sess.shared.worker));
+    }
     ctx.reply().int(1);
     Ok(())
 }
@@ -245,6 +252,11 @@ fn move_cmd(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
         return Ok(());
     };
     ctx.keys.shard_for(dst_db, &k).put_entry(&k, entry);
+    if notify::flags() & notify::GENERIC != 0 {
+        let w = Some(ctx.sess.shared.worker);
+        crate::server::notify::notify(ctx.srv, notify::GENERIC, "move_from", k.key, src_db, w);
+        crate::server::notify::notify(ctx.srv, notify::GENERIC, "move_to", k.key, dst_db, w);
+    }
     ctx.reply().int(1);
     Ok(())
 }

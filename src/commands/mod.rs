@@ -124,6 +124,16 @@ impl<'a, 'k> Ctx<'a, 'k> {
         }
     }
 
+    /// Publishes keyspace event `event` (class `class`, a `larder_engine::notify` constant) for
+    /// `key` in the selected database, when that class is enabled.
+    #[inline]
+    pub fn notify(&self, class: u32, event: &str, key: &[u8]) {
+        if larder_engine::notify::flags() & class != 0 {
+            let worker = Some(self.sess.shared.worker);
+            crate::server::notify::notify(self.srv, class, event, key, self.sess.db, worker);
+        }
+    }
+
     /// The selected database.
     #[inline]
     pub fn db(&self) -> usize {

@@ -64,6 +64,9 @@ pub fn active_expire(srv: &Server, gate_index: usize, budget: Duration) {
                     };
                     ThreadStats::add(&stats.expired, std::mem::take(&mut s.events.expired));
                     ThreadStats::add(&stats.dirty, std::mem::take(&mut s.events.dirty));
+                    if !s.events.expired_keys.is_empty() || !s.events.new_keys.is_empty() {
+                        super::notify::shard_events(srv, db, &mut s.events, None);
+                    }
                     (visited, removed)
                 };
                 if started.elapsed() >= budget {

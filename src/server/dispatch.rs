@@ -471,7 +471,11 @@ fn call(
 
 fn fold_events(srv: &Server, locked: &mut Locked<'_>) {
     let t = srv.stats.mine();
-    locked.drain_events(|ev| {
+    let worker = Some(super::stats::Stats::slot()).filter(|&w| w < srv.worker_count);
+    locked.drain_events(|db, ev| {
+        if !ev.expired_keys.is_empty() || !ev.new_keys.is_empty() {
+            super::notify::shard_events(srv, db, ev, worker);
+        }
         if ev.expired > 0 {
             ThreadStats::add(&t.expired, ev.expired);
             ev.expired = 0;

@@ -13,6 +13,7 @@ pub mod cron;
 pub mod dispatch;
 pub mod listener;
 pub mod log;
+pub mod notify;
 pub mod pubsub;
 pub mod slowlog;
 pub mod stats;
@@ -222,6 +223,7 @@ impl Server {
         h.timeout.store(c.timeout as u64, Relaxed);
         h.hz.store(c.hz.clamp(1, 500) as u64, Relaxed);
         h.busy_reply_threshold.store(c.busy_reply_threshold, Relaxed);
+        larder_engine::notify::set(larder_engine::notify::parse(&c.notify_keyspace_events));
         let ps = &c.client_output_buffer_limit.pubsub;
         h.pubsub_limits[0].store(ps.hard, Relaxed);
         h.pubsub_limits[1].store(ps.soft, Relaxed);

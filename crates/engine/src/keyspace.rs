@@ -205,9 +205,9 @@ impl<'a> Locked<'a> {
     }
 
     /// Visits the locked shards' accumulated events and resets them.
-    pub fn drain_events(&mut self, mut f: impl FnMut(&mut crate::shard::ShardEvents)) {
-        for (_, _, g) in self.guards.iter_mut() {
-            f(&mut g.events);
+    pub fn drain_events(&mut self, mut f: impl FnMut(usize, &mut crate::shard::ShardEvents)) {
+        for (db, _, g) in self.guards.iter_mut() {
+            f(*db as usize, &mut g.events);
         }
     }
 }

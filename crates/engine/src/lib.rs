@@ -9,6 +9,7 @@ pub mod entry;
 pub mod keyspace;
 pub mod lazyfree;
 pub mod memory;
+pub mod notify;
 pub mod object;
 pub mod shard;
 pub mod table;

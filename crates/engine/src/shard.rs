@@ -16,6 +16,10 @@ pub struct ShardEvents {
     pub expired: u64,
     /// Writes performed (Redis's `dirty` counter).
     pub dirty: u64,
+    /// Keys that expired, kept only while `expired` keyspace events are on.
+    pub expired_keys: Vec<Box<[u8]>>,
+    /// Keys created, kept only while `new` keyspace events are on.
+    pub new_keys: Vec<Box<[u8]>>,
 }
 
 /// A slice of a database's keyspace: the keys whose hash slot maps to it.
@@ -63,6 +67,9 @@ impl Shard {
     fn expired(&mut self, key: &[u8]) {
         self.events.expired += 1;
         self.events.dirty += 1;
+        if crate::notify::enabled(crate::notify::EXPIRED) {
+            self.events.expired_keys.push(key.into());
+        }
         if !self.watchers.is_empty() {
             if let Some(ws) = self.watchers.get(key) {
                 for w in ws.iter().filter(|w| !w.stale) {
@@ -154,7 +161,10 @@ impl Shard {
     pub fn set(&mut self, k: &KeyRef<'_>, value: Value<'_>, expire_ms: Option<u64>) {
         let mut entry = Entry::new(k.key, value, expire_ms);
         entry.set_lru(crate::clock::lru_clock());
-        self.table.insert(k.hash, entry);
+        let created = self.table.insert(k.hash, entry).is_none();
+        if created && crate::notify::enabled(crate::notify::NEW) {
+            self.events.new_keys.push(k.key.into());
+        }
         self.modified(k.key);
     }
 

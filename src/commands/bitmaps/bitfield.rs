@@ -192,6 +192,9 @@ fn bitfield_generic(ctx: &mut Ctx<'_, '_>, args: Args<'_>, read_only: bool) -> C
             (results, changed)
         })?,
     };
+    if ops.iter().any(|op| op.kind != Kind::Get) {
+        ctx.notify(larder_engine::notify::STRING, "setbit", k.key);
+    }
     reply_all(ctx, &results);
     Ok(())
 }

@@ -73,6 +73,7 @@ fn setbit(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
         let old = bits::set_bit(v, offset, on);
         (old, old != on)
     })?;
+    ctx.notify(larder_engine::notify::STRING, "setbit", k.key);
     ctx.reply().int(i64::from(old));
     Ok(())
 }
@@ -316,10 +317,13 @@ fn bitop(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
     let dest = KeyRef::new(&args[2]);
     let shard = ctx.shard(&dest);
     if out.is_empty() {
-        shard.remove(&dest);
+        if shard.remove(&dest).is_some() {
+            ctx.notify(larder_engine::notify::GENERIC, "del", dest.key);
+        }
     } else {
         // Stored as a plain string, replacing any value and TTL (Redis's `raw` encoding).
         shard.set(&dest, Value::Obj(Box::new(Object::Str(out))), None);
+        ctx.notify(larder_engine::notify::STRING, "set", dest.key);
     }
     ctx.reply().int(len as i64);
     Ok(())

@@ -30,6 +30,7 @@ fn incr_generic(ctx: &mut Ctx<'_, '_>, key: &[u8], by: i64) -> CmdResult {
     } else {
         shard.set(&k, Value::Bytes(text), expire);
     }
+    ctx.notify(larder_engine::notify::STRING, "incrby", k.key);
     ctx.reply().int(next);
     Ok(())
 }
@@ -78,6 +79,7 @@ pub fn incrbyfloat(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
     let mut text = Vec::with_capacity(24);
     format_incrbyfloat(next, &mut text);
     ctx.shard(&k).set(&k, Value::Bytes(&text), expire);
+    ctx.notify(larder_engine::notify::STRING, "incrbyfloat", k.key);
     ctx.reply().bulk(&text);
     Ok(())
 }

@@ -4,6 +4,7 @@
 mod counters;
 mod ranges;
 
+use larder_engine::notify;
 use larder_engine::util::num::parse_i64;
 use larder_engine::{Entry, KeyRef, Object, Value, ValueRef};
 use larder_resp::{Args, Reply};
@@ -302,9 +303,14 @@ pub fn store(ctx: &mut Ctx<'_, '_>, k: &KeyRef<'_>, value: &[u8], expiry: Expiry
     if exp.is_some_and(|t| t <= now) {
         // An absolute time already in the past: the key is gone at once, as in Redis.
         shard.remove(k);
+        ctx.notify(notify::GENERIC, "del", k.key);
         return;
     }
     shard.set(k, Value::Bytes(value), exp);
+    ctx.notify(notify::STRING, "set", k.key);
+    if exp.is_some() && expiry != Expiry::Keep {
+        ctx.notify(notify::GENERIC, "expire", k.key);
+    }
 }
 
 fn set(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
@@ -407,11 +413,13 @@ fn getex(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
         None => {}
         Some(Some(t)) if t <= now => {
             ctx.shard(&k).remove(&k);
+            ctx.notify(notify::GENERIC, "del", k.key);
         }
         Some(t) => {
             let had = e.has_expire();
             if t.is_some() || had {
                 ctx.shard(&k).set_expire(&k, t);
+                ctx.notify(notify::GENERIC, if t.is_some() { "expire" } else { "persist" }, k.key);
             }
         }
     }
@@ -427,6 +435,7 @@ fn getdel(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
     };
     let v = as_str(e)?.to_vec();
     ctx.shard(&k).remove(&k);
+    ctx.notify(notify::GENERIC, "del", k.key);
     ctx.reply().bulk(&v);
     Ok(())
 }

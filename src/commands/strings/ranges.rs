@@ -4,7 +4,7 @@ use larder_engine::KeyRef;
 use larder_resp::{Args, Reply};
 
 use super::{
-    as_str, check_size, lookup_read, max_bulk_len, reserve_greedy, store, with_raw, Expiry,
+    as_str, check_size, lookup_read, max_bulk_len, reserve_greedy, with_raw,
 };
 use crate::commands::{eq_ic, int_arg, CmdError, CmdResult, Ctx};
 
@@ -15,7 +15,8 @@ pub fn append(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
     let current = match ctx.get(&k) {
         // A new key is stored like SET stores it (Redis keeps its compact encoding).
         None => {
-            store(ctx, &k, tail, Expiry::None);
+            ctx.shard(&k).set(&k, larder_engine::Value::Bytes(tail), None);
+            ctx.notify(larder_engine::notify::STRING, "append", k.key);
             ctx.reply().int(tail.len() as i64);
             return Ok(());
         }
@@ -27,6 +28,7 @@ pub fn append(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
         v.extend_from_slice(tail);
         (v.len(), true)
     })?;
+    ctx.notify(larder_engine::notify::STRING, "append", k.key);
     ctx.reply().int(len as i64);
     Ok(())
 }
@@ -106,6 +108,7 @@ pub fn setrange(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
         v[at..at + value.len()].copy_from_slice(value);
         (v.len(), true)
     })?;
+    ctx.notify(larder_engine::notify::STRING, "setrange", k.key);
     ctx.reply().int(len as i64);
     Ok(())
 }

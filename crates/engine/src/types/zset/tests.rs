@@ -360,27 +360,6 @@ fn big_set_ranks_at_both_ends_and_middle() {
     check_index(&z);
 }
 
-#[test]
-#[ignore]
-fn print_memory_breakdown() {
-    let l = lim();
-    let mut z = ZSet::new();
-    let n = 1_000_000u64;
-    for i in 0..n {
-        z.insert(format!("member:{:07}", i).as_bytes(), ((i * 7919) % n) as f64, &l);
-    }
-    if let Repr::Tree(s) = &z.repr {
-        println!(
-            "tree {} index {} (per member {:.1} {:.1})",
-            s.tree.heap_size(),
-            s.index.heap_size(),
-            s.tree.heap_size() as f64 / n as f64,
-            s.index.heap_size() as f64 / n as f64
-        );
-        s.tree.stats();
-    }
-}
-
 /// A longer randomized run with small leaves' worth of churn (run with `--ignored`).
 #[test]
 #[ignore]
@@ -412,38 +391,4 @@ fn stress_against_model() {
         }
         check_against(&z, &model);
     }
-}
-
-#[test]
-#[ignore]
-fn time_lookups() {
-    let l = lim();
-    let mut z = ZSet::new();
-    let n: u64 = std::env::var("ZN").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
-    for i in 0..n {
-        z.insert(format!("element:{i}").as_bytes(), ((i * 7919) % n) as f64, &l);
-    }
-    let keys: Vec<Vec<u8>> = (0..1_000_000u64).map(|_| format!("element:{}", fastrand::u64(..n)).into_bytes()).collect();
-    let t = std::time::Instant::now();
-    let mut found = 0;
-    for k in &keys {
-        found += z.score(k).is_some() as usize;
-    }
-    println!("score: {:?} per lookup ({found})", t.elapsed() / keys.len() as u32);
-    let t = std::time::Instant::now();
-    for k in &keys {
-        found += z.rank(k).is_some() as usize;
-    }
-    println!("rank: {:?} per lookup ({found})", t.elapsed() / keys.len() as u32);
-    let mut t = crate::table::Table::new();
-    for i in 0..n {
-        let k = format!("element:{i}");
-        let h = xxhash_rust::xxh3::xxh3_64(k.as_bytes());
-        t.insert_new(h, crate::entry::Entry::new(k.as_bytes(), crate::entry::Value::Bytes(&1f64.to_le_bytes()), None));
-    }
-    let start = std::time::Instant::now();
-    for k in &keys {
-        found += t.get(xxhash_rust::xxh3::xxh3_64(k), k).is_some() as usize;
-    }
-    println!("keyspace table: {:?} per lookup ({found})", start.elapsed() / keys.len() as u32);
 }

@@ -1,0 +1,75 @@
+//! Keyspace notifications over TCP: channels, classes, expired and new-key events.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{RawConn, TestServer};
+
+fn listen(srv: &TestServer, pattern: &[u8]) -> RawConn {
+    let mut sub = srv.raw();
+    let r = sub.cmd(&[b"PSUBSCRIBE", pattern]);
+    assert!(r.starts_with(b"*3\r\n$10\r\npsubscribe"), "{}", String::from_utf8_lossy(&r));
+    sub
+}
+
+/// Reads one pmessage and returns (channel, payload).
+fn next_event(sub: &mut RawConn) -> (String, String) {
+    let raw = sub.read_reply();
+    let text = String::from_utf8_lossy(&raw).to_string();
+    let parts: Vec<&str> = text.split("\r\n").collect();
+    // *4, $8, pmessage, $n, pattern, $n, channel, $n, payload
+    assert_eq!(parts.get(2), Some(&"pmessage"), "{text}");
+    (parts[6].to_string(), parts[8].to_string())
+}
+
+#[test]
+fn keyspace_and_keyevent_channels_carry_the_events() {
+    let srv = TestServer::start_with(&["--notify-keyspace-events", "KEA"]);
+    let mut sub = listen(&srv, b"__key*__:*");
+    let mut c = srv.client();
+    let _: () = redis::cmd("SET").arg("foo").arg("bar").query(&mut c).expect("set");
+    assert_eq!(next_event(&mut sub), ("__keyspace@0__:foo".into(), "set".into()));
+    assert_eq!(next_event(&mut sub), ("__keyevent@0__:set".into(), "foo".into()));
+    let _: i64 = redis::cmd("INCR").arg("n").query(&mut c).expect("incr");
+    assert_eq!(next_event(&mut sub), ("__keyspace@0__:n".into(), "incrby".into()));
+    assert_eq!(next_event(&mut sub), ("__keyevent@0__:incrby".into(), "n".into()));
+    let _: i64 = redis::cmd("EXPIRE").arg("foo").arg(100).query(&mut c).expect("expire");
+    assert_eq!(next_event(&mut sub).1, "expire");
+    next_event(&mut sub);
+    let _: () = redis::cmd("RENAME").arg("foo").arg("bar").query(&mut c).expect("rename");
+    assert_eq!(next_event(&mut sub), ("__keyspace@0__:foo".into(), "rename_from".into()));
+    next_event(&mut sub);
+    assert_eq!(next_event(&mut sub), ("__keyspace@0__:bar".into(), "rename_to".into()));
+    next_event(&mut sub);
+    let _: i64 = redis::cmd("DEL").arg("bar").arg("nokey").query(&mut c).expect("del");
+    assert_eq!(next_event(&mut sub), ("__keyspace@0__:bar".into(), "del".into()));
+}
+
+#[test]
+fn classes_filter_events() {
+    // Only generic events on the keyevent channel: SET (a string event) publishes nothing.
+    let srv = TestServer::start_with(&["--notify-keyspace-events", "Eg"]);
+    let mut sub = listen(&srv, b"__key*__:*");
+    let mut c = srv.client();
+    let _: () = redis::cmd("SET").arg("a").arg("1").query(&mut c).expect("set");
+    let _: i64 = redis::cmd("DEL").arg("a").query(&mut c).expect("del");
+    assert_eq!(next_event(&mut sub), ("__keyevent@0__:del".into(), "a".into()));
+    // Turned off at run time: nothing more arrives.
+    let _: () = redis::cmd("CONFIG").arg("SET").arg("notify-keyspace-events").arg("").query(&mut c).expect("config");
+    let _: () = redis::cmd("SET").arg("b").arg("1").query(&mut c).expect("set");
+    let _: i64 = redis::cmd("DEL").arg("b").query(&mut c).expect("del");
+    assert!(sub.read_for(200).is_empty());
+}
+
+#[test]
+fn expired_and_new_key_events() {
+    let srv = TestServer::start_with(&["--notify-keyspace-events", "Exn"]);
+    let mut sub = listen(&srv, b"__keyevent@0__:*");
+    let mut c = srv.client();
+    let _: () = redis::cmd("SET").arg("ttl").arg("v").arg("PX").arg(50).query(&mut c).expect("set");
+    assert_eq!(next_event(&mut sub), ("__keyevent@0__:new".into(), "ttl".into()));
+    // Nobody touches the key: the active expiry cycle removes it and publishes the event.
+    std::thread::sleep(Duration::from_millis(60));
+    assert_eq!(next_event(&mut sub), ("__keyevent@0__:expired".into(), "ttl".into()));
+}
