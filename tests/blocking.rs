@@ -163,3 +163,74 @@ fn pushes_inside_exec_wake_blocked_clients() {
     let _: (i64,) = redis::pipe().atomic().cmd("RPUSH").arg("tx").arg("from-exec").query(&mut c).expect("exec");
     assert_eq!(waiter.read_reply(), b"*2\r\n$2\r\ntx\r\n$9\r\nfrom-exec\r\n");
 }
+
+#[test]
+fn a_key_replaced_by_another_type_keeps_the_client_blocked() {
+    let srv = TestServer::start();
+    let mut waiter = srv.raw();
+    waiter.send(b"*3\r\n$5\r\nBLPOP\r\n$4\r\nlist\r\n$1\r\n0\r\n");
+    let mut c = srv.client();
+    wait_blocked(&mut c, 1);
+    // Pushed, deleted and replaced by a string in one transaction: the waiter sees a string.
+    let _: (i64, i64, String) = redis::pipe()
+        .atomic()
+        .cmd("LPUSH")
+        .arg("list")
+        .arg("a")
+        .cmd("DEL")
+        .arg("list")
+        .cmd("SET")
+        .arg("list")
+        .arg("foo")
+        .query(&mut c)
+        .expect("exec");
+    wait_blocked(&mut c, 1);
+    let _: i64 = redis::cmd("DEL").arg("list").query(&mut c).expect("del");
+    let _: i64 = redis::cmd("LPUSH").arg("list").arg("b").query(&mut c).expect("lpush");
+    assert_eq!(waiter.read_reply(), b"*2\r\n$4\r\nlist\r\n$1\r\nb\r\n");
+}
+
+#[test]
+fn swapdb_and_move_wake_blocked_clients() {
+    let srv = TestServer::start();
+    let mut c = srv.client();
+    let _: () = redis::cmd("SELECT").arg(1).query(&mut c).expect("select");
+    let _: i64 = redis::cmd("RPUSH").arg("k").arg("hello").query(&mut c).expect("rpush");
+    let _: () = redis::cmd("SELECT").arg(0).query(&mut c).expect("select");
+    let mut waiter = srv.raw();
+    waiter.send(b"*3\r\n$5\r\nBRPOP\r\n$1\r\nk\r\n$1\r\n5\r\n");
+    wait_blocked(&mut c, 1);
+    let _: () = redis::cmd("SWAPDB").arg(1).arg(0).query(&mut c).expect("swapdb");
+    assert_eq!(waiter.read_reply(), b"*2\r\n$1\r\nk\r\n$5\r\nhello\r\n");
+
+    // MOVE into the waiter's database.
+    waiter.send(b"*3\r\n$5\r\nBRPOP\r\n$1\r\nm\r\n$1\r\n5\r\n");
+    wait_blocked(&mut c, 1);
+    let _: () = redis::cmd("SELECT").arg(2).query(&mut c).expect("select");
+    let _: i64 = redis::cmd("RPUSH").arg("m").arg("moved").query(&mut c).expect("rpush");
+    let moved: i64 = redis::cmd("MOVE").arg("m").arg(0).query(&mut c).expect("move");
+    assert_eq!(moved, 1);
+    assert_eq!(waiter.read_reply(), b"*2\r\n$1\r\nm\r\n$5\r\nmoved\r\n");
+}
+
+#[test]
+fn sorted_set_blocking_pops() {
+    let srv = TestServer::start();
+    let mut raw = srv.raw();
+    let _: () = {
+        let mut c = srv.client();
+        redis::cmd("ZADD").arg("z").arg(1).arg("a").arg(2).arg("b").query(&mut c).expect("zadd")
+    };
+    assert_eq!(raw.cmd(&[b"BZPOPMIN", b"none", b"z", b"0"]), b"*3\r\n$1\r\nz\r\n$1\r\na\r\n$1\r\n1\r\n");
+    assert_eq!(raw.cmd(&[b"BZPOPMAX", b"z", b"0"]), b"*3\r\n$1\r\nz\r\n$1\r\nb\r\n$1\r\n2\r\n");
+    assert_eq!(raw.cmd(&[b"BZPOPMIN", b"z", b"0.05"]), b"*-1\r\n");
+    assert_eq!(raw.cmd(&[b"BZMPOP", b"0.05", b"1", b"z", b"MIN"]), b"*-1\r\n");
+    // A waiter is served when ZADD lands.
+    raw.send(b"*5\r\n$6\r\nBZMPOP\r\n$1\r\n0\r\n$1\r\n1\r\n$5\r\nboard\r\n$3\r\nMAX\r\n");
+    let mut c = srv.client();
+    wait_blocked(&mut c, 1);
+    let _: i64 = redis::cmd("ZADD").arg("board").arg(10).arg("x").arg(20).arg("y").query(&mut c).expect("zadd");
+    assert_eq!(raw.read_reply(), b"*2\r\n$5\r\nboard\r\n*1\r\n*2\r\n$1\r\ny\r\n$2\r\n20\r\n");
+    let left: i64 = redis::cmd("ZCARD").arg("board").query(&mut c).expect("zcard");
+    assert_eq!(left, 1);
+}

@@ -377,6 +377,29 @@ fn smove_between_sets() {
 }
 
 #[test]
+fn smove_into_a_set_that_has_the_member_does_not_touch_a_watch() {
+    let srv = TestServer::start();
+    let mut c = srv.raw();
+    let mut other = srv.raw();
+    check(&mut c, &["SADD", "srcset{t}", "a", "b"], ":2\r\n");
+    check(&mut c, &["SADD", "dstset{t}", "a"], ONE);
+    check(&mut c, &["WATCH", "dstset{t}"], "+OK\r\n");
+    check(&mut c, &["MULTI"], "+OK\r\n");
+    check(&mut c, &["SADD", "dstset{t}", "c"], "+QUEUED\r\n");
+    // The destination already holds "a": it is unchanged, so the transaction still runs.
+    check(&mut other, &["SMOVE", "srcset{t}", "dstset{t}", "a"], ONE);
+    check(&mut c, &["EXEC"], "*1\r\n:1\r\n");
+    check(&mut c, &["SCARD", "dstset{t}"], ":2\r\n");
+    check(&mut c, &["SMEMBERS", "srcset{t}"], "*1\r\n$1\r\nb\r\n");
+    // A real addition does touch it.
+    check(&mut c, &["WATCH", "dstset{t}"], "+OK\r\n");
+    check(&mut c, &["MULTI"], "+OK\r\n");
+    check(&mut c, &["SCARD", "dstset{t}"], "+QUEUED\r\n");
+    check(&mut other, &["SMOVE", "srcset{t}", "dstset{t}", "b"], ONE);
+    check(&mut c, &["EXEC"], "*-1\r\n");
+}
+
+#[test]
 fn intersections() {
     let srv = TestServer::start();
     let mut c = srv.raw();

@@ -294,6 +294,16 @@ fn zrandmember_counts_and_shapes() {
     );
     let neg = q(&mut r, "ZRANDMEMBER z -2 WITHSCORES");
     assert!(neg.starts_with("*2\r\n*2\r\n$1\r\n"), "{neg}");
+    // A huge negative count is cut off past proto-max-bulk-len and the connection closed,
+    // as Redis closes a client over its output limit; the server carries on.
+    let mut greedy = s.raw();
+    assert_eq!(q(&mut greedy, "CONFIG SET proto-max-bulk-len 1mb"), "+OK\r\n");
+    greedy.send(&common::encode(&[b"ZRANDMEMBER", b"z", b"-9223372036854775807"]));
+    let (got, closed) = greedy.read_to_close(5000);
+    assert!(closed, "connection closed after the cut-off reply");
+    assert!(got.starts_with(b"*9223372036854775807\r\n$1\r\n"));
+    assert!(got.len() > 1 << 20 && got.len() < 2 << 20, "{}", got.len());
+    assert_eq!(q(&mut s.raw(), "PING"), "+PONG\r\n");
     // A large set: distinct picks are distinct members.
     let mut c = s.client();
     let mut cmd = redis::cmd("ZADD");
@@ -429,4 +439,41 @@ fn resp3_reply_shapes() {
     q(&mut r, "ZADD inf -inf lo +inf hi");
     assert_eq!(q(&mut r, "ZRANGE inf 0 -1 WITHSCORES"), "*2\r\n*2\r\n$2\r\nlo\r\n,-inf\r\n*2\r\n$2\r\nhi\r\n,inf\r\n");
     assert_eq!(q(&mut r, "ZSCAN z 0"), "*2\r\n$1\r\n0\r\n*4\r\n$1\r\na\r\n$1\r\n2\r\n$1\r\nb\r\n$1\r\n3\r\n");
+}
+
+/// Reads one pmessage and returns (channel, payload).
+fn next_event(sub: &mut RawConn) -> (String, String) {
+    let text = String::from_utf8_lossy(&sub.read_reply()).into_owned();
+    let parts: Vec<&str> = text.split("\r\n").collect();
+    assert_eq!(parts.get(2), Some(&"pmessage"), "{text}");
+    (parts[6].to_string(), parts[8].to_string())
+}
+
+#[test]
+fn keyspace_events() {
+    let s = TestServer::start_with(&["--notify-keyspace-events", "Egz"]);
+    let mut sub = s.raw();
+    assert!(q(&mut sub, "PSUBSCRIBE __keyevent@0__:*").starts_with("*3\r\n"));
+    let mut r = s.raw();
+    let mut expect = |r: &mut RawConn, cmd: &str, events: &[(&str, &str)]| {
+        q(r, cmd);
+        for (event, key) in events {
+            assert_eq!(next_event(&mut sub), (format!("__keyevent@0__:{event}"), key.to_string()), "{cmd}");
+        }
+    };
+    expect(&mut r, "ZADD z 1 a 2 b 3 c", &[("zadd", "z")]);
+    expect(&mut r, "ZADD z NX 5 a", &[]);
+    expect(&mut r, "ZINCRBY z 1 a", &[("zincr", "z")]);
+    expect(&mut r, "ZREM z nope", &[]);
+    expect(&mut r, "ZREM z a", &[("zrem", "z")]);
+    expect(&mut r, "ZREMRANGEBYSCORE z 2 2", &[("zremrangebyscore", "z")]);
+    expect(&mut r, "ZADD z 10 x", &[("zadd", "z")]);
+    expect(&mut r, "ZUNIONSTORE u 1 z", &[("zunionstore", "u")]);
+    expect(&mut r, "ZRANGESTORE r z 0 0", &[("zrangestore", "r")]);
+    expect(&mut r, "ZINTERSTORE r 2 z nokey", &[("del", "r")]);
+    expect(&mut r, "ZPOPMIN z", &[("zpopmin", "z")]);
+    // Popping the last member deletes the key.
+    expect(&mut r, "ZMPOP 1 z MAX", &[("zpopmax", "z"), ("del", "z")]);
+    expect(&mut r, "ZREMRANGEBYRANK u 0 -1", &[("zremrangebyrank", "u"), ("del", "u")]);
+    assert!(sub.read_for(100).is_empty(), "no other events");
 }

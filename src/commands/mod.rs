@@ -12,6 +12,7 @@ mod command_cmd;
 mod config_cmd;
 mod connection;
 mod debug;
+mod dump;
 mod expire;
 mod functions;
 mod hashes;

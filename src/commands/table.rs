@@ -13,6 +13,7 @@ fn families() -> impl Iterator<Item = &'static CommandSpec> {
         super::bitmaps::COMMANDS,
         super::keys::COMMANDS,
         super::expire::COMMANDS,
+        super::dump::COMMANDS,
         super::scan::COMMANDS,
         super::connection::COMMANDS,
         super::client_cmd::COMMANDS,

@@ -116,6 +116,11 @@ impl Blocking {
         Some(w)
     }
 
+    /// Every (database, key) some client waits on.
+    pub fn waited_keys(&self) -> Vec<(usize, Vec<u8>)> {
+        self.inner.lock().by_key.keys().cloned().collect()
+    }
+
     /// True when some client waits on `key` in `db`.
     pub fn has_waiters(&self, db: usize, key: &[u8]) -> bool {
         if self.count() == 0 {

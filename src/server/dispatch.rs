@@ -6,7 +6,7 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::time::Instant;
 
 use larder_engine::keyspace::shard_of;
-use larder_engine::{clock, Locked};
+use larder_engine::{clock, KeyRef, Locked, ValueRef};
 use larder_resp::{Args, OwnedArgs, Reply};
 use parking_lot::RwLockReadGuard;
 use smallvec::SmallVec;
@@ -15,7 +15,7 @@ use super::blocking::{BlockRequest, TimeoutReply, Waiter};
 use super::client::{ReplyMode, Session};
 use super::stats::ThreadStats;
 use super::Server;
-use crate::commands::spec::{flag, CommandSpec};
+use crate::commands::spec::{flag, CommandSpec, Group};
 use crate::commands::{CmdError, Ctx};
 
 /// Looks up the command named by `args[0]` (and its sub-command), or builds Redis's error.
@@ -249,7 +249,7 @@ fn exec<'s>(
 /// The keys a write command named (for waking blocked clients); empty for reads.
 fn write_keys(srv: &Server, args: Args<'_>) -> Vec<Vec<u8>> {
     match resolve(srv, args) {
-        Ok((_, spec)) if spec.has(flag::WRITE) => spec.key_positions(args.len()).map(|i| args[i].to_vec()).collect(),
+        Ok((_, spec)) if spec.has(flag::WRITE) => spec.key_args(args).map(|i| args[i].to_vec()).collect(),
         _ => Vec::new(),
     }
 }
@@ -322,7 +322,7 @@ pub fn serve_ready(srv: &Server, mut work: WrittenKeys) {
             db,
             &key,
             |w| {
-                let (reply, written) = attempt(srv, w)?;
+                let (reply, written) = attempt(srv, w, &key)?;
                 more.extend(written);
                 Some(reply)
             },
@@ -337,7 +337,7 @@ pub fn serve_ready(srv: &Server, mut work: WrittenKeys) {
 /// Keys a command wrote: (database, key).
 type WrittenKeys = Vec<(usize, Vec<u8>)>;
 
-fn attempt(srv: &Server, w: &Waiter) -> Option<(Vec<u8>, WrittenKeys)> {
+fn attempt(srv: &Server, w: &Waiter, key: &[u8]) -> Option<(Vec<u8>, WrittenKeys)> {
     let Some(shared) = srv.clients.get(w.client) else {
         // Disconnected: its waiter is dropped with an empty reply nobody reads.
         return Some((Vec::new(), Vec::new()));
@@ -352,7 +352,22 @@ fn attempt(srv: &Server, w: &Waiter) -> Option<(Vec<u8>, WrittenKeys)> {
     let mut out = Vec::new();
     let (result, blocked) = {
         let mut locked = srv.keyspace.lock_set(wanted);
-        let r = call(srv, &mut sess, args, &mut out, &mut locked, clock::now_ms(), spec, id);
+        let now = clock::now_ms();
+        // As Redis: only a key of the type the client waits for serves it (a key replaced by a
+        // string keeps a BLPOP blocked rather than answering WRONGTYPE).
+        let kind = locked.peek(w.db, &KeyRef::new(key), now).map(|e| match e.value() {
+            ValueRef::Obj(o) => o.type_name(),
+            _ => "string",
+        });
+        let wanted_kind = match spec.group {
+            Group::List => Some("list"),
+            Group::SortedSet => Some("zset"),
+            _ => None,
+        };
+        if wanted_kind.is_some() && kind != wanted_kind {
+            return None;
+        }
+        let r = call(srv, &mut sess, args, &mut out, &mut locked, now, spec, id);
         fold_events(srv, &mut locked);
         r
     };
@@ -448,7 +463,13 @@ fn run<'s>(
     c.store(c.load(Relaxed) + 1, Relaxed);
     if blocked.is_none() && spec.has(flag::WRITE) && srv.blocking.count() > 0 {
         let db = sess.db;
-        serve_ready(srv, spec.key_args(args).map(|i| (db, args[i].to_vec())).collect());
+        let mut written: WrittenKeys = spec.key_args(args).map(|i| (db, args[i].to_vec())).collect();
+        if spec.has(flag::EXCLUSIVE) {
+            // Whole-keyspace writes (SWAPDB, MOVE, COPY ... DB) change keys their key positions
+            // do not name: look at every key a client waits on.
+            written.extend(srv.blocking.waited_keys());
+        }
+        serve_ready(srv, written);
     }
     blocked
 }

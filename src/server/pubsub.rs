@@ -32,13 +32,14 @@ pub enum Kind {
 }
 
 type Subscribers = Vec<Arc<ClientShared>>;
+type Registry = RwLock<HashMap<Box<[u8]>, Subscribers>>;
 
 /// The subscription registries.
 #[derive(Default)]
 pub struct PubSub {
-    channels: RwLock<HashMap<Box<[u8]>, Subscribers>>,
-    patterns: RwLock<HashMap<Box<[u8]>, Subscribers>>,
-    shard: RwLock<HashMap<Box<[u8]>, Subscribers>>,
+    channels: Registry,
+    patterns: Registry,
+    shard: Registry,
 }
 
 /// A message bound for one client.
@@ -59,7 +60,7 @@ pub fn has_local() -> bool {
 }
 
 impl PubSub {
-    fn map(&self, kind: Kind) -> &RwLock<HashMap<Box<[u8]>, Subscribers>> {
+    fn map(&self, kind: Kind) -> &Registry {
         match kind {
             Kind::Channel => &self.channels,
             Kind::Pattern => &self.patterns,
@@ -132,7 +133,7 @@ fn encode(resp3: bool, kind: &[u8], pattern: Option<&[u8]>, channel: &[u8], payl
 pub fn publish(srv: &Server, kind: Kind, channel: &[u8], payload: &[u8], worker: Option<usize>) -> usize {
     let mut outgoing: Vec<(usize, Delivery)> = Vec::new();
     let mut cached: [Option<Arc<[u8]>>; 2] = [None, None];
-    let (exact_map, word): (&RwLock<HashMap<Box<[u8]>, Subscribers>>, &[u8]) = match kind {
+    let (exact_map, word): (&Registry, &[u8]) = match kind {
         Kind::Shard => (&srv.pubsub.shard, b"smessage"),
         _ => (&srv.pubsub.channels, b"message"),
     };

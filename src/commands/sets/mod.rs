@@ -194,6 +194,12 @@ fn smove(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
         return Ok(());
     }
     objects::finish_write(ctx, &src);
+    // A destination that already has the member is not modified (WATCH on it stays clean):
+    // `objects::write` would count a write before the insert is known to change anything.
+    if modify_set(ctx, &dst)?.is_some_and(|s| s.contains(member)) {
+        ctx.reply().int(1);
+        return Ok(());
+    }
     let limits = ctx.srv.hot.limits();
     let o = objects::write(ctx, &dst, kind::set, || Object::Set(Set::for_members(member, 1, &limits)))?;
     if as_set(o).is_some_and(|s| s.insert(member, &limits)) {

@@ -7,6 +7,7 @@
 //! The pop functions in [`write`] ([`write::pop`], [`write::pop_first`] and the reply
 //! writers) are what BZPOPMIN, BZPOPMAX and BZMPOP build on.
 
+mod blocking;
 mod range;
 mod read;
 mod setops;
@@ -60,6 +61,10 @@ pub static COMMANDS: &[CommandSpec] = &[
     cmd("zpopmin", -2, WF, A_WF, K1, G, "5.0.0", "O(log(N)*M) with N being the number of elements in the sorted set, and M being the number of elements popped.", "Returns the lowest-scoring members from a sorted set after removing them. Deletes the sorted set if the last member was popped.", write::zpopmin),
     cmd("zpopmax", -2, WF, A_WF, K1, G, "5.0.0", "O(log(N)*M) with N being the number of elements in the sorted set, and M being the number of elements popped.", "Returns the highest-scoring members from a sorted set after removing them. Deletes the sorted set if the last member was popped.", write::zpopmax),
     cmd("zmpop", -4, W, A_WS, keys(2, -1, 1), G, "7.0.0", "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped.", "Returns the highest- or lowest-scoring members from one or more sorted sets after removing them. Deletes the sorted set if the last member was popped.", write::zmpop),
+    cmd("bzpopmin", -3, WF | flag::BLOCKING, A_WF | acl::BLOCKING, keys(1, -2, 1), G, "5.0.0", "O(log(N)) with N being the number of elements in the sorted set.", "Removes and returns the lowest-scoring member of the first non-empty sorted set, waiting for one when all are empty.", blocking::bzpopmin),
+    cmd("bzpopmax", -3, WF | flag::BLOCKING, A_WF | acl::BLOCKING, keys(1, -2, 1), G, "5.0.0", "O(log(N)) with N being the number of elements in the sorted set.", "Removes and returns the highest-scoring member of the first non-empty sorted set, waiting for one when all are empty.", blocking::bzpopmax),
+    // numkeys decides the keys: lock every argument after it, as ZMPOP does.
+    cmd("bzmpop", -5, W | flag::BLOCKING, A_WS | acl::BLOCKING, keys(3, -1, 1), G, "7.0.0", "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped.", "Removes and returns members from the first non-empty sorted set, waiting for one when all are empty.", blocking::bzmpop),
     cmd("zrandmember", -2, R, A_RS, K1, G, "6.2.0", "O(N) where N is the number of members returned", "Returns one or more random members from a sorted set.", read::zrandmember),
     cmd("zunion", -3, R, A_RS, keys(2, -1, 1), G, "6.2.0", "O(N)+O(M*log(M)) with N being the sum of the sizes of the input sorted sets, and M being the number of elements in the resulting sorted set.", "Returns the union of multiple sorted sets.", setops::zunion),
     cmd("zinter", -3, R, A_RS, keys(2, -1, 1), G, "6.2.0", "O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted set, K being the number of input sorted sets and M being the number of elements in the resulting sorted set.", "Returns the intersect of multiple sorted sets.", setops::zinter),

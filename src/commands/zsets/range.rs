@@ -6,7 +6,7 @@
 use std::ops::Range;
 
 use larder_engine::types::zset::{LexRange, ScoreRange, ZSet};
-use larder_engine::{KeyRef, Object, Value};
+use larder_engine::{notify, KeyRef, Object, Value};
 use larder_resp::Args;
 
 use super::{parse_lex_range, parse_score_range, rank_window, read_zset, reply_pairs};
@@ -140,22 +140,26 @@ fn range_generic(
             z.range(ranks, reverse).map(|(m, s)| (m.to_vec(), s)).collect()
         }
     })?;
-    let n = store_result(ctx, dst, pairs);
+    let n = store_result(ctx, dst, pairs, "zrangestore");
     ctx.reply().int(n as i64);
     Ok(())
 }
 
-/// Stores a computed sorted set at `dst` (replacing any value and TTL), or deletes `dst` when
-/// `pairs` is empty, as the *STORE commands do. Returns the number of members stored.
-pub(super) fn store_result(ctx: &mut Ctx<'_, '_>, dst: &[u8], pairs: Vec<(Vec<u8>, f64)>) -> usize {
+/// Stores a computed sorted set at `dst` (replacing any value and TTL) and publishes `event`,
+/// or deletes `dst` when `pairs` is empty (publishing `del` if it existed), as the *STORE
+/// commands do. Returns the number of members stored.
+pub(super) fn store_result(ctx: &mut Ctx<'_, '_>, dst: &[u8], pairs: Vec<(Vec<u8>, f64)>, event: &str) -> usize {
     let k = KeyRef::new(dst);
     let n = pairs.len();
     if n == 0 {
-        ctx.shard(&k).remove(&k);
+        if ctx.shard(&k).remove(&k).is_some() {
+            ctx.notify(notify::GENERIC, "del", dst);
+        }
     } else {
         let limits = ctx.srv.hot.limits();
         let z = ZSet::from_pairs(pairs, &limits);
         ctx.shard(&k).set(&k, Value::Obj(Box::new(Object::ZSet(z))), None);
+        ctx.notify(notify::ZSET, event, dst);
     }
     n
 }

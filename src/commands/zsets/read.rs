@@ -7,6 +7,7 @@ use larder_resp::{format_double, Args};
 
 use super::{format_g17, read_zset, reply_pairs};
 use crate::commands::scan::parse_cursor;
+use crate::commands::strings::max_bulk_len;
 use crate::commands::{arity_error, eq_ic, int_arg, CmdError, CmdResult, Ctx};
 
 /// ZCARD key
@@ -93,10 +94,13 @@ pub(super) fn zrandmember(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
     if withscores && !(-(i64::MAX / 2)..=i64::MAX / 2).contains(&l) {
         return Err(CmdError::Static("ERR value is out of range"));
     }
-    read_zset(ctx, &k, |z, r| {
+    // A huge negative count is cut off once the reply passes proto-max-bulk-len bytes, and
+    // the connection is closed after it, as Redis closes a client over its output limit.
+    let cap = usize::try_from(max_bulk_len(ctx)).unwrap_or(usize::MAX);
+    let cut = read_zset(ctx, &k, |z, r| {
         let Some(z) = z.filter(|_| l != 0) else {
             r.empty_array();
-            return;
+            return false;
         };
         // RESP3 pairs each member with its score; RESP2 flattens them.
         let per = if withscores && !r.resp3 { 2 } else { 1 };
@@ -113,7 +117,14 @@ pub(super) fn zrandmember(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
             // Independent picks, repeats allowed, in random order.
             let n = l.unsigned_abs();
             r.array((n as usize).saturating_mul(per));
-            z.random_with_repeats(n, |m, s| emit(r, m, s));
+            let start = r.buf.len();
+            let mut cut = false;
+            z.random_with_repeats(n, |m, s| {
+                emit(r, m, s);
+                cut = r.buf.len() - start > cap;
+                !cut
+            });
+            return cut;
         } else if l as u64 >= z.len() as u64 {
             // The whole set, highest first, as Redis's reverse-walking iterator returns it.
             reply_pairs(r, z.range(0..z.len(), true), withscores);
@@ -124,7 +135,12 @@ pub(super) fn zrandmember(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
                 emit(r, m, s);
             }
         }
-    })
+        false
+    })?;
+    if cut {
+        ctx.sess.close_after_reply = true;
+    }
+    Ok(())
 }
 
 /// ZSCAN key cursor [MATCH pattern] [COUNT count]

@@ -231,7 +231,12 @@ fn compute_and_answer(
     match (result, output) {
         (Computed::Card(n), _) => ctx.reply().int(n as i64),
         (Computed::Pairs(pairs), Output::Store(dst)) => {
-            let n = store_result(ctx, dst, pairs);
+            let event = match op {
+                Op::Union => "zunionstore",
+                Op::Inter => "zinterstore",
+                Op::Diff => "zdiffstore",
+            };
+            let n = store_result(ctx, dst, pairs, event);
             ctx.reply().int(n as i64);
         }
         (Computed::Pairs(mut pairs), Output::Reply { withscores }) => {

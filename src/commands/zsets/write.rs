@@ -2,6 +2,7 @@
 //! ZMPOP). The pop logic and its reply shapes are `pub(crate)` so the blocking variants
 //! (BZPOPMIN, BZPOPMAX, BZMPOP) run exactly the same code once a key has members.
 
+use larder_engine::notify;
 use larder_engine::types::zset::{AddFlags, AddResult, ZSet};
 use larder_engine::util::num::parse_f64;
 use larder_engine::{KeyRef, Object};
@@ -100,6 +101,9 @@ fn zadd_generic(ctx: &mut Ctx<'_, '_>, args: Args<'_>, incr: bool) -> CmdResult 
         }
         objects::finish_write(ctx, &k);
     }
+    if added + updated > 0 {
+        ctx.notify(notify::ZSET, if flags.incr { "zincr" } else { "zadd" }, k.key);
+    }
     if nan {
         return Err(CmdError::Static("ERR resulting score is not a number (NaN)"));
     }
@@ -130,11 +134,21 @@ pub(super) fn zrem(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
             }
         }
         if deleted > 0 {
-            objects::finish_write(ctx, &k);
+            written(ctx, &k, "zrem");
         }
     }
     ctx.reply().int(deleted);
     Ok(())
+}
+
+/// The write epilogue of a command that removed members from the sorted set at `k`: counts
+/// the write, deletes the key if it is now empty, and publishes `event` (and `del`).
+fn written(ctx: &mut Ctx<'_, '_>, k: &KeyRef<'_>, event: &str) {
+    let deleted = objects::finish_write(ctx, k);
+    ctx.notify(notify::ZSET, event, k.key);
+    if deleted {
+        ctx.notify(notify::GENERIC, "del", k.key);
+    }
 }
 
 /// Which range a ZREMRANGEBY* command removes.
@@ -147,6 +161,11 @@ enum RemRange<'a> {
 fn zremrange(ctx: &mut Ctx<'_, '_>, args: Args<'_>, range: RemRange<'_>) -> CmdResult {
     let k = KeyRef::new(&args[1]);
     let mut deleted = 0;
+    let event = match range {
+        RemRange::Rank(..) => "zremrangebyrank",
+        RemRange::Score(_) => "zremrangebyscore",
+        RemRange::Lex(_) => "zremrangebylex",
+    };
     if let Some(z) = objects::modify(ctx, &k, kind::zset)?.and_then(as_zset) {
         let ranks = match range {
             RemRange::Rank(start, end) => match rank_window(start, end, z.len()) {
@@ -158,7 +177,7 @@ fn zremrange(ctx: &mut Ctx<'_, '_>, args: Args<'_>, range: RemRange<'_>) -> CmdR
         };
         deleted = z.remove_ranks(ranks);
         if deleted > 0 {
-            objects::finish_write(ctx, &k);
+            written(ctx, &k, event);
         }
     }
     ctx.reply().int(deleted as i64);
@@ -198,7 +217,7 @@ pub(crate) type Popped = Vec<(Vec<u8>, f64)>;
 /// Pops up to `count` pairs from the sorted set at `key`, lowest or highest first. An absent
 /// key gives an empty list; another type gives WRONGTYPE (even with `count` 0). The key is
 /// deleted when it empties, and the write is counted. Shared by ZPOPMIN/ZPOPMAX and the
-/// blocking BZPOPMIN/BZPOPMAX.
+/// blocking BZPOPMIN/BZPOPMAX. Publishes `zpopmin` / `zpopmax` (and `del`).
 pub(crate) fn pop(ctx: &mut Ctx<'_, '_>, key: &[u8], end: End, count: usize) -> Result<Popped, CmdError> {
     let k = KeyRef::new(key);
     let Some(z) = objects::modify(ctx, &k, kind::zset)?.and_then(as_zset) else {
@@ -213,7 +232,7 @@ pub(crate) fn pop(ctx: &mut Ctx<'_, '_>, key: &[u8], end: End, count: usize) -> 
         }
     }
     if !out.is_empty() {
-        objects::finish_write(ctx, &k);
+        written(ctx, &k, if end == End::Max { "zpopmax" } else { "zpopmin" });
     }
     Ok(out)
 }
@@ -256,7 +275,6 @@ pub(crate) fn reply_mpop(r: &mut Reply<'_>, key: &[u8], popped: &[(Vec<u8>, f64)
 }
 
 /// Writes BZPOPMIN's and BZPOPMAX's reply in both protocols: [key, member, score].
-#[allow(dead_code)] // For BZPOPMIN/BZPOPMAX, wired into the blocking machinery separately.
 pub(crate) fn reply_bzpop(r: &mut Reply<'_>, key: &[u8], member: &[u8], score: f64) {
     r.array(3);
     r.bulk(key);

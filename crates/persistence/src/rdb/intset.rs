@@ -74,11 +74,9 @@ mod tests {
 
     #[test]
     fn encodes_in_the_narrowest_width() {
-        for (vals, width) in [
-            (vec![-7i64, 1, 2, 3], 2u8),
-            (vec![-100000, 1, 100000], 4),
-            (vec![i64::MIN, 1, 5_000_000_000], 8),
-        ] {
+        for (vals, width) in
+            [(vec![-7i64, 1, 2, 3], 2u8), (vec![-100000, 1, 100000], 4), (vec![i64::MIN, 1, 5_000_000_000], 8)]
+        {
             let blob = encode(&vals);
             assert_eq!(blob[0], width);
             assert_eq!(parse(&blob), Ok(vals));

@@ -329,8 +329,14 @@ fn scan_visits_every_member_and_random_picks_are_members() {
         z.random_with_repeats(50, |m, s| {
             assert_eq!(z.score(m), Some(s));
             n += 1;
+            true
         });
         assert_eq!(n, 50);
+        z.random_with_repeats(50, |_, _| {
+            n += 1;
+            n < 60
+        });
+        assert_eq!(n, 60, "stops when asked");
         assert!(z.random().is_some());
     }
     assert!(ZSet::new().random().is_none());
