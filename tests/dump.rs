@@ -566,3 +566,20 @@ fn interop_larder_to_redis() {
         assert_eq!(contents(&mut r, key), contents(&mut l, key), "{key}");
     }
 }
+
+#[test]
+fn restore_emits_keyspace_events() {
+    let srv = TestServer::start();
+    let mut con = srv.client();
+    let _: () = run(&mut con, &["CONFIG", "SET", "notify-keyspace-events", "KEg"]);
+    let _: () = run(&mut con, &["SET", "foo", "bar"]);
+    let p = dump(&mut con, "foo").expect("exists");
+    let mut sub = srv.raw();
+    sub.cmd(&[b"PSUBSCRIBE", b"__keyevent@0__:*"]);
+    assert_eq!(restore(&mut con, "k", 0, &p, &[]), Ok("OK".into()));
+    let msg = String::from_utf8_lossy(&sub.read_reply()).into_owned();
+    assert!(msg.contains("__keyevent@0__:restore") && msg.ends_with("$1\r\nk\r\n"), "{msg}");
+    assert_eq!(restore(&mut con, "k", 1, &p, &["ABSTTL", "REPLACE"]), Ok("OK".into()));
+    let msg = String::from_utf8_lossy(&sub.read_reply()).into_owned();
+    assert!(msg.contains("__keyevent@0__:del"), "{msg}");
+}

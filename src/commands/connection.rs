@@ -55,6 +55,10 @@ fn reset(ctx: &mut Ctx<'_, '_>, _args: Args<'_>) -> CmdResult {
     ctx.sess.shared.set_flag(crate::server::client::cflag::MULTI, false);
     super::transactions::unwatch_all(ctx.srv, ctx.sess);
     super::pubsub::unsubscribe_all(ctx.srv, ctx.sess);
+    if ctx.sess.tracking.take().is_some() {
+        ctx.srv.tracking.disable(ctx.sess.id);
+    }
+    ctx.sess.caching = None;
     ctx.sess.select(0);
     ctx.sess.resp3 = false;
     ctx.sess.shared.resp.store(2, std::sync::atomic::Ordering::Relaxed);

@@ -3,7 +3,7 @@
 //! MIGRATE-like tools). The format lives in `larder_persistence`; this module parses the
 //! arguments, checks what Redis 7.2 checks in the order it checks it, and stores the result.
 
-use larder_engine::{clock, Entry, KeyRef, Object, Value};
+use larder_engine::{clock, notify, Entry, KeyRef, Object, Value};
 use larder_persistence::dump::{create_payload, restore_value, verify_payload};
 use larder_persistence::rdb::decode::Decoded;
 use larder_persistence::rdb::encode::Options;
@@ -110,8 +110,9 @@ fn parse_opts(args: Args<'_>) -> Result<RestoreOpts, CmdError> {
 /// Checks in Redis 7.2's order: options, then BUSYKEY, then the TTL, then the payload's
 /// footer, then its contents. A TTL of 0 means no expiry; with ABSTTL the TTL is a unix time
 /// in ms. A time already past creates nothing (and with REPLACE still deletes the old key),
-/// answering OK. IDLETIME sets the access time unless the eviction policy is an LFU one, FREQ
-/// the access frequency only when it is.
+/// answering OK. Emits the `restore` event (`del` when only the old key went). IDLETIME sets
+/// the access time unless the eviction policy is an LFU one, FREQ the access frequency only
+/// when it is.
 fn restore(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
     let opts = parse_opts(args)?;
     let k = KeyRef::new(&args[1]);
@@ -131,10 +132,14 @@ fn restore(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
         t if opts.absttl => Some(t as u64),
         t => Some(now.saturating_add(t as u64)),
     };
-    if opts.replace && ctx.get(&k).is_some() {
+    let deleted = opts.replace && ctx.get(&k).is_some();
+    if deleted {
         ctx.shard(&k).remove(&k);
     }
     if expire.is_some_and(|t| t <= now) {
+        if deleted {
+            ctx.notify(notify::GENERIC, "del", k.key);
+        }
         ctx.reply().ok();
         return Ok(());
     }
@@ -153,6 +158,7 @@ fn restore(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
         entry.set_lru(lru.wrapping_sub(idle.min(u32::MAX as i64) as u32));
     }
     ctx.shard(&k).put_entry(&k, entry);
+    ctx.notify(notify::GENERIC, "restore", k.key);
     ctx.reply().ok();
     Ok(())
 }

@@ -139,7 +139,7 @@ fn clients(srv: &Server, t: &mut String) {
     field!(t, "client_recent_max_input_buffer", all.iter().map(|c| c.qbuf.load(Relaxed)).max().unwrap_or(0));
     field!(t, "client_recent_max_output_buffer", all.iter().map(|c| c.obuf.load(Relaxed)).max().unwrap_or(0));
     field!(t, "blocked_clients", srv.blocking.count());
-    field!(t, "tracking_clients", 0);
+    field!(t, "tracking_clients", srv.tracking.client_count());
     field!(t, "pubsub_clients", all.iter().filter(|c| c.subs.iter().any(|n| n.load(Relaxed) > 0)).count());
     field!(t, "watching_clients", 0);
     field!(t, "clients_in_timeout_table", 0);
@@ -316,9 +316,9 @@ fn stats(srv: &Server, t: &mut String) {
     field!(t, "active_defrag_key_misses", 0);
     field!(t, "total_active_defrag_time", 0);
     field!(t, "current_active_defrag_time", 0);
-    field!(t, "tracking_total_keys", 0);
-    field!(t, "tracking_total_items", 0);
-    field!(t, "tracking_total_prefixes", 0);
+    field!(t, "tracking_total_keys", srv.tracking.key_count());
+    field!(t, "tracking_total_items", srv.tracking.item_count());
+    field!(t, "tracking_total_prefixes", srv.tracking.prefix_count());
     field!(t, "unexpected_error_replies", 0);
     field!(t, "total_error_replies", s.total_errors.load(Relaxed));
     field!(t, "dump_payload_sanitizations", 0);

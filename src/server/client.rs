@@ -145,6 +145,10 @@ pub struct Session {
     pub watch: Option<WatchSet>,
     /// Pub/Sub subscriptions.
     pub subs: Subscriptions,
+    /// CLIENT TRACKING settings while tracking is on.
+    pub tracking: Option<super::tracking::Settings>,
+    /// CLIENT CACHING yes/no, for the next command only.
+    pub caching: Option<bool>,
 }
 
 /// A client's Pub/Sub subscriptions, in subscription order.
@@ -198,6 +202,8 @@ impl Session {
             multi: None,
             watch: None,
             subs: Subscriptions::default(),
+            tracking: None,
+            caching: None,
         }
     }
 

@@ -153,6 +153,9 @@ impl Conn {
         }
         crate::commands::transactions::unwatch_all(srv, &mut self.sess);
         crate::commands::pubsub::unsubscribe_all(srv, &mut self.sess);
+        if self.sess.tracking.is_some() {
+            srv.tracking.disable(self.sess.id);
+        }
         if self.sess.monitor {
             let mut m = srv.monitors.lock();
             m.retain(|(id, _)| *id != self.sess.id);

@@ -67,6 +67,10 @@ pub fn active_expire(srv: &Server, gate_index: usize, budget: Duration) {
                     if !s.events.expired_keys.is_empty() || !s.events.new_keys.is_empty() {
                         super::notify::shard_events(srv, db, &mut s.events, None);
                     }
+                    if !s.events.modified_keys.is_empty() {
+                        let keys = std::mem::take(&mut s.events.modified_keys);
+                        srv.tracking.invalidate(srv, &keys, false, 0, None);
+                    }
                     (visited, removed)
                 };
                 if started.elapsed() >= budget {

@@ -143,6 +143,10 @@ pub fn execute<'s>(
                 }
             }
             sess.shared.last_cmd.store(id as u32 + 1, Relaxed);
+            if sess.caching.is_some() && spec.name != "caching" {
+                // CLIENT CACHING applies to the one command after it.
+                sess.caching = None;
+            }
         }
     }
     ThreadStats::add(&tstats.commands, 1);
@@ -158,6 +162,24 @@ fn allowed_when_subscribed(spec: &CommandSpec) -> bool {
         spec.name,
         "subscribe" | "unsubscribe" | "psubscribe" | "punsubscribe" | "ssubscribe" | "sunsubscribe" | "ping" | "quit" | "reset"
     )
+}
+
+/// Client-side caching: remembers the keys a tracking client just read (default mode), as
+/// OPTIN/OPTOUT and CLIENT CACHING allow.
+fn remember_reads(srv: &Server, sess: &Session, spec: &CommandSpec, args: Args<'_>) {
+    let Some(t) = &sess.tracking else { return };
+    let take = if t.bcast {
+        false
+    } else if t.optin {
+        sess.caching == Some(true)
+    } else if t.optout {
+        sess.caching != Some(false)
+    } else {
+        true
+    };
+    if take {
+        srv.tracking.remember(sess.id, spec.key_positions(args.len()).map(|i| args[i].to_vec()));
+    }
 }
 
 /// Commands that act on a transaction rather than being queued in it.
@@ -230,7 +252,7 @@ fn exec<'s>(
                 }
             }
         }
-        fold_events(srv, &mut locked);
+        fold_events(srv, &mut locked, sess.id);
         drop(locked);
         if excl.is_some() {
             drop(excl);
@@ -368,7 +390,7 @@ fn attempt(srv: &Server, w: &Waiter, key: &[u8]) -> Option<(Vec<u8>, WrittenKeys
             return None;
         }
         let r = call(srv, &mut sess, args, &mut out, &mut locked, now, spec, id);
-        fold_events(srv, &mut locked);
+        fold_events(srv, &mut locked, sess.id);
         r
     };
     if blocked.is_some() {
@@ -417,7 +439,7 @@ fn run<'s>(
         let excl = ks.exclusive();
         let mut locked = ks.lock_on_demand();
         let r = call(srv, sess, args, out, &mut locked, now, spec, id);
-        fold_events(srv, &mut locked);
+        fold_events(srv, &mut locked, sess.id);
         drop(locked);
         drop(excl);
         *gate = Some(ks.gate(worker));
@@ -425,25 +447,29 @@ fn run<'s>(
     } else if spec.has(flag::VISITS_SHARDS) {
         let mut locked = ks.lock_on_demand();
         let r = call(srv, sess, args, out, &mut locked, now, spec, id);
-        fold_events(srv, &mut locked);
+        fold_events(srv, &mut locked, sess.id);
         r
     } else {
         let db = sess.db as u32;
         let wanted: SmallVec<[(u32, u16); 4]> = spec.key_args(args).map(|i| (db, shard_of(&args[i]) as u16)).collect();
         let mut locked = ks.lock_set(wanted);
         let r = call(srv, sess, args, out, &mut locked, now, spec, id);
-        fold_events(srv, &mut locked);
+        fold_events(srv, &mut locked, sess.id);
         r
     };
     let micros = start.elapsed().as_micros() as u64;
     let counters = &srv.stats.per_cmd[super::stats::Stats::slot().min(srv.stats.per_cmd.len() - 1)][id];
     ThreadStats::add(&counters.calls, 1);
     ThreadStats::add(&counters.usec, micros);
+    let ok = result.is_ok();
     if let Err(e) = result {
         let text = e.text();
         Reply::new(out, sess.resp3).error(text.as_bytes());
         srv.stats.count_error(&text);
         ThreadStats::add(&counters.failed, 1);
+    }
+    if ok && blocked.is_none() && spec.has(flag::READONLY) {
+        remember_reads(srv, sess, spec, args);
     }
     let slower = srv.hot.slowlog_slower_than.load(Relaxed);
     if slower >= 0 && micros >= slower as u64 && !spec.has(flag::SKIP_SLOWLOG) {
@@ -490,10 +516,14 @@ fn call(
     (r, ctx.blocked)
 }
 
-fn fold_events(srv: &Server, locked: &mut Locked<'_>) {
+fn fold_events(srv: &Server, locked: &mut Locked<'_>, writer: u64) {
     let t = srv.stats.mine();
     let worker = Some(super::stats::Stats::slot()).filter(|&w| w < srv.worker_count);
     locked.drain_events(|db, ev| {
+        if !ev.modified_keys.is_empty() || ev.flushed {
+            let keys = std::mem::take(&mut ev.modified_keys);
+            srv.tracking.invalidate(srv, &keys, std::mem::take(&mut ev.flushed), writer, worker);
+        }
         if !ev.expired_keys.is_empty() || !ev.new_keys.is_empty() {
             super::notify::shard_events(srv, db, ev, worker);
         }

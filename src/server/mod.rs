@@ -17,6 +17,7 @@ pub mod notify;
 pub mod pubsub;
 pub mod slowlog;
 pub mod stats;
+pub mod tracking;
 pub mod worker;
 
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering::Relaxed};
@@ -111,6 +112,8 @@ pub struct Server {
     pub blocking: blocking::Blocking,
     /// Pub/Sub subscriptions.
     pub pubsub: pubsub::PubSub,
+    /// Client-side caching.
+    pub tracking: tracking::Tracking,
     /// The command table.
     pub commands: CommandTable,
     /// Workers' mailboxes (set once the workers start).
@@ -191,6 +194,7 @@ impl Server {
             clients: client::Registry::default(),
             blocking: blocking::Blocking::default(),
             pubsub: pubsub::PubSub::default(),
+            tracking: tracking::Tracking::default(),
             workers: OnceLock::new(),
             slowlog: Mutex::new(slowlog::SlowLog::default()),
             monitors: Mutex::new(Vec::new()),

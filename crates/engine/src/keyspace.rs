@@ -126,13 +126,13 @@ impl Keyspace {
             .into_iter()
             .map(|(db, shard)| (db, shard, self.dbs[db as usize].shards[shard as usize].lock()))
             .collect();
-        Locked { ks: self, guards, on_demand: false }
+        Locked { ks: self, guards, on_demand: false, released: Vec::new() }
     }
 
     /// An empty lock set that locks shards on demand: only valid while every gate is held
     /// exclusively (see the module docs), or for a single shard at a time.
     pub fn lock_on_demand(&self) -> Locked<'_> {
-        Locked { ks: self, guards: SmallVec::new(), on_demand: true }
+        Locked { ks: self, guards: SmallVec::new(), on_demand: true, released: Vec::new() }
     }
 
     /// Drops a table's entries, off the caller's thread when it is large (lazy free).
@@ -153,6 +153,8 @@ pub struct Locked<'a> {
     ks: &'a Keyspace,
     guards: SmallVec<[(u32, u16, MutexGuard<'a, Shard>); 4]>,
     on_demand: bool,
+    /// Events of shards already released (so a whole-keyspace visit loses none).
+    released: Vec<(usize, crate::shard::ShardEvents)>,
 }
 
 impl<'a> Locked<'a> {
@@ -201,11 +203,20 @@ impl<'a> Locked<'a> {
 
     /// Releases every shard, e.g. before a whole-keyspace visit.
     pub fn release(&mut self) {
+        for (db, _, g) in self.guards.iter_mut() {
+            let ev = std::mem::take(&mut g.events);
+            if ev.dirty > 0 || ev.expired > 0 || ev.flushed || !ev.modified_keys.is_empty() || !ev.expired_keys.is_empty() || !ev.new_keys.is_empty() {
+                self.released.push((*db as usize, ev));
+            }
+        }
         self.guards.clear();
     }
 
     /// Visits the locked shards' accumulated events and resets them.
     pub fn drain_events(&mut self, mut f: impl FnMut(usize, &mut crate::shard::ShardEvents)) {
+        for (db, mut ev) in std::mem::take(&mut self.released) {
+            f(db, &mut ev);
+        }
         for (db, _, g) in self.guards.iter_mut() {
             f(*db as usize, &mut g.events);
         }

@@ -3,7 +3,7 @@
 //! The keyspace only needs to know whether to record the events it alone sees (keys expiring,
 //! keys created); the server publishes them.
 
-use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering::Relaxed};
 
 /// K: publish on `__keyspace@<db>__:<key>`.
 pub const KEYSPACE: u32 = 1 << 0;
@@ -37,6 +37,19 @@ pub const NEW: u32 = 1 << 13;
 pub const ALL: u32 = GENERIC | STRING | LIST | SET | HASH | ZSET | EXPIRED | EVICTED | STREAM | MODULE;
 
 static FLAGS: AtomicU32 = AtomicU32::new(0);
+static TRACKING: AtomicBool = AtomicBool::new(false);
+
+/// Turns on the recording of modified keys for client-side caching invalidations (while at
+/// least one client has CLIENT TRACKING on).
+pub fn set_tracking(on: bool) {
+    TRACKING.store(on, Relaxed);
+}
+
+/// True while modified keys are recorded for client tracking.
+#[inline]
+pub fn tracking() -> bool {
+    TRACKING.load(Relaxed)
+}
 
 /// Parses a `notify-keyspace-events` value into class bits (unknown letters ignored: the
 /// configuration layer validates them).

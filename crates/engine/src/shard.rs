@@ -20,6 +20,10 @@ pub struct ShardEvents {
     pub expired_keys: Vec<Box<[u8]>>,
     /// Keys created, kept only while `new` keyspace events are on.
     pub new_keys: Vec<Box<[u8]>>,
+    /// Keys modified (including expired), kept only while some client tracks keys.
+    pub modified_keys: Vec<Box<[u8]>>,
+    /// The shard was emptied (FLUSHDB/FLUSHALL), recorded while some client tracks keys.
+    pub flushed: bool,
 }
 
 /// A slice of a database's keyspace: the keys whose hash slot maps to it.
@@ -53,6 +57,9 @@ impl Shard {
     #[inline]
     fn modified(&mut self, key: &[u8]) {
         self.events.dirty += 1;
+        if crate::notify::tracking() {
+            self.events.modified_keys.push(key.into());
+        }
         if !self.watchers.is_empty() {
             if let Some(ws) = self.watchers.get(key) {
                 for w in ws {
@@ -69,6 +76,9 @@ impl Shard {
         self.events.dirty += 1;
         if crate::notify::enabled(crate::notify::EXPIRED) {
             self.events.expired_keys.push(key.into());
+        }
+        if crate::notify::tracking() {
+            self.events.modified_keys.push(key.into());
         }
         if !self.watchers.is_empty() {
             if let Some(ws) = self.watchers.get(key) {
@@ -252,6 +262,9 @@ impl Shard {
         self.events.dirty += self.table.len() as u64;
         if !self.watchers.is_empty() {
             self.touch_existing_watched(None);
+        }
+        if crate::notify::tracking() && !self.table.is_empty() {
+            self.events.flushed = true;
         }
         self.table.take()
     }

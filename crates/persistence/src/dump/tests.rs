@@ -608,12 +608,12 @@ fn all_bodies() -> Vec<Vec<u8>> {
 fn every_truncation_is_an_error() {
     for body in all_bodies() {
         assert!(decode_body(&body).is_ok());
-        // Long bodies: every cut in the first and last 150 bytes and 100 spread in between.
+        // Long bodies: every cut in the first 100 and last 20 bytes and 40 spread in between.
         let cuts: Vec<usize> = if body.len() <= 400 {
             (0..body.len()).collect()
         } else {
-            let step = (body.len() / 100).max(1);
-            (0..150).chain((150..body.len() - 150).step_by(step)).chain(body.len() - 150..body.len()).collect()
+            let step = body.len() / 40;
+            (0..100).chain((100..body.len() - 20).step_by(step)).chain(body.len() - 20..body.len()).collect()
         };
         for cut in cuts {
             assert!(decode_body(&body[..cut]).is_err(), "type {} cut at {cut} of {}", body[0], body.len());
@@ -649,13 +649,5 @@ fn mutations_never_panic() {
                 let _ = restore_value(b, &Limits::default());
             }
         }
-    }
-}
-#[test]
-fn zz_timing() {
-    for body in all_bodies() {
-        let t = std::time::Instant::now();
-        let _ = decode_body(&body);
-        eprintln!("type {} len {} {:?}", body[0], body.len(), t.elapsed());
     }
 }

@@ -20,15 +20,17 @@ const MAX_LIT: usize = 32;
 const MAX_OFF: usize = 1 << 13;
 /// Longest match one back reference covers (7 + 255 + 2).
 const MAX_REF: usize = 264;
-/// Bits of the three-byte hash.
-const HASH_LOG: u32 = 14;
+/// Most bits of the three-byte hash (the table is sized to the input, up to this).
+const HASH_LOG_MAX: u32 = 14;
+/// Fewest bits of the three-byte hash.
+const HASH_LOG_MIN: u32 = 6;
 /// Most bytes one input byte of LZF can expand to (a 3-byte reference yielding 264 bytes).
 pub const MAX_EXPANSION: usize = 88;
 
 #[inline]
-fn hash3(p: &[u8]) -> usize {
+fn hash3(p: &[u8], bits: u32) -> usize {
     let v = (p[0] as u32) << 16 | (p[1] as u32) << 8 | p[2] as u32;
-    (v.wrapping_mul(2_654_435_761) >> (32 - HASH_LOG)) as usize
+    (v.wrapping_mul(2_654_435_761) >> (32 - bits)) as usize
 }
 
 /// Appends `lit` as literal runs; false when `out` would exceed `max`.
@@ -50,11 +52,14 @@ pub fn compress(input: &[u8], max_out: usize) -> Option<Vec<u8>> {
         return None;
     }
     let mut out = Vec::with_capacity(max_out.min(input.len()));
-    let mut table = vec![usize::MAX; 1 << HASH_LOG];
+    // A table about the size of the input: short strings (most of what RDB compresses) do not
+    // pay for clearing a large one.
+    let bits = input.len().next_power_of_two().trailing_zeros().clamp(HASH_LOG_MIN, HASH_LOG_MAX);
+    let mut table = vec![usize::MAX; 1 << bits];
     let mut lit_start = 0;
     let mut ip = 0;
     while ip + 2 < input.len() {
-        let h = hash3(&input[ip..]);
+        let h = hash3(&input[ip..], bits);
         let cand = table[h];
         table[h] = ip;
         let hit = cand != usize::MAX && ip - cand <= MAX_OFF && input[cand..cand + 3] == input[ip..ip + 3];
@@ -87,7 +92,7 @@ pub fn compress(input: &[u8], max_out: usize) -> Option<Vec<u8>> {
         let end = ip + len;
         let mut p = ip + 1;
         while p + 2 < input.len() && p < end && p < ip + 4 {
-            table[hash3(&input[p..])] = p;
+            table[hash3(&input[p..], bits)] = p;
             p += 1;
         }
         ip = end;

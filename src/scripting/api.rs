@@ -1,0 +1,416 @@
+//! The parts of the `redis` table that do not need the running script (log, sha1hex,
+//! error_reply, status_reply, the constants), the message handler that turns any Lua error into
+//! Redis's error table, Redis's replacement of math.random, and the helpers Rust functions use
+//! to return or raise errors the way Redis's C functions do.
+//!
+//! Convention for Rust functions exposed through the sandbox's `wrap`: they return
+//! `true, results...` on success, and `false, error` to raise `error` (an error table, or a
+//! message that already starts with the script position, as `luaL_error` would give it).
+
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::Arc;
+
+use mlua::{Function, IntoLuaMulti, Lua, MultiValue, Table, Value};
+use sha1::{Digest, Sha1};
+
+use super::num::lua_number;
+use super::vm::Kind;
+
+/// An error whose text is exactly what the script's error reply says (code included).
+#[derive(Debug, Clone)]
+pub struct ScriptError(pub String);
+
+impl fmt::Display for ScriptError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ScriptError {}
+
+/// Builds Redis's error table `{err = "CODE message"}` from `text`: a leading `-CODE` is split
+/// off as the code, anything else gets the `ERR` code; trailing CR/LF are trimmed.
+pub fn error_table(lua: &Lua, text: &[u8]) -> mlua::Result<Table> {
+    let t = lua.create_table()?;
+    t.raw_set("err", lua.create_string(error_text(text))?)?;
+    Ok(t)
+}
+
+/// The message of [`error_table`].
+pub fn error_text(text: &[u8]) -> Vec<u8> {
+    let (code, msg): (&[u8], &[u8]) = match text.strip_prefix(b"-") {
+        Some(rest) => match rest.iter().position(|&b| b == b' ') {
+            Some(i) => (&rest[..i], &rest[i + 1..]),
+            None => (b"ERR", rest),
+        },
+        None => (b"ERR", text),
+    };
+    let mut end = msg.len();
+    while end > 0 && (msg[end - 1] == b'\r' || msg[end - 1] == b'\n') {
+        end -= 1;
+    }
+    let mut start = 0;
+    while start < end && (msg[start] == b'\r' || msg[start] == b'\n') {
+        start += 1;
+    }
+    let mut out = Vec::with_capacity(code.len() + 1 + end - start);
+    out.extend_from_slice(code);
+    out.push(b' ');
+    out.extend_from_slice(&msg[start..end]);
+    out
+}
+
+/// `false, {err = ...}`: raises an error table through `wrap`.
+pub fn raise_table(lua: &Lua, text: &str) -> mlua::Result<MultiValue> {
+    (false, error_table(lua, text.as_bytes())?).into_lua_multi(lua)
+}
+
+/// `false, "<position>: msg"`: raises a string error through `wrap`, positioned at the
+/// script's line as `luaL_error` does.
+pub fn raise_msg(lua: &Lua, msg: &str) -> mlua::Result<MultiValue> {
+    let text = format!("{}{msg}", position(lua));
+    (false, text).into_lua_multi(lua)
+}
+
+/// `true, v`: a successful result through `wrap`.
+pub fn ok<V: mlua::IntoLua>(lua: &Lua, v: V) -> mlua::Result<MultiValue> {
+    (true, v).into_lua_multi(lua)
+}
+
+/// The innermost script frame: its source (`@user_script`) and line. C functions, tail calls
+/// and the sandbox's own functions are skipped.
+fn user_frame(lua: &Lua) -> Option<(String, String, usize)> {
+    for level in 1..64 {
+        let info = lua.inspect_stack(level, |d| {
+            let s = d.source();
+            let source = s.source.as_deref().unwrap_or("").to_string();
+            let short = s.short_src.as_deref().unwrap_or("").to_string();
+            (s.what, source, short, d.current_line())
+        })?;
+        let (what, source, short, line) = info;
+        if what == "C" || what == "tail" || source.starts_with("=[larder]") {
+            continue;
+        }
+        return Some((source, short, line.unwrap_or(0)));
+    }
+    None
+}
+
+/// `user_script:3: `, the prefix `luaL_error` puts on messages raised for a script's line.
+pub fn position(lua: &Lua) -> String {
+    match user_frame(lua) {
+        Some((_, short, line)) if line > 0 => format!("{short}:{line}: "),
+        _ => String::new(),
+    }
+}
+
+/// The message handler scripts run under: any error becomes a table with `err` (the reply's
+/// text), and `source` and `line` of the script frame that raised it.
+pub fn message_handler(lua: &Lua) -> mlua::Result<Function> {
+    lua.create_function(|lua, err: Value| {
+        let t = match err {
+            Value::Table(t) => t,
+            Value::Error(e) => {
+                let text = match e.downcast_ref::<ScriptError>() {
+                    Some(se) => se.0.clone(),
+                    None => format!("ERR {e}"),
+                };
+                let t = lua.create_table()?;
+                t.raw_set("err", text)?;
+                t
+            }
+            Value::String(s) => {
+                let mut text = b"ERR ".to_vec();
+                text.extend_from_slice(&s.as_bytes());
+                let t = lua.create_table()?;
+                t.raw_set("err", lua.create_string(text)?)?;
+                t
+            }
+            other => {
+                let t = lua.create_table()?;
+                t.raw_set("err", format!("ERR {}", tostring(&other)))?;
+                t
+            }
+        };
+        if let Some((source, _, line)) = user_frame(lua) {
+            t.raw_set("source", source)?;
+            t.raw_set("line", line)?;
+        }
+        Ok(t)
+    })
+}
+
+/// Lua's `tostring` for values that are not strings.
+pub fn tostring(v: &Value) -> String {
+    match v {
+        Value::Nil => "nil".into(),
+        Value::Boolean(b) => b.to_string(),
+        Value::Integer(i) => lua_number(*i as f64),
+        Value::Number(n) => lua_number(*n),
+        Value::String(s) => s.to_string_lossy(),
+        other => other.to_string().unwrap_or_else(|_| other.type_name().to_string()),
+    }
+}
+
+/// `lua_tolstring`: the bytes of a string or a number, None for anything else.
+pub fn to_bytes(v: &Value) -> Option<Vec<u8>> {
+    match v {
+        Value::String(s) => Some(s.as_bytes().to_vec()),
+        Value::Integer(i) => Some(lua_number(*i as f64).into_bytes()),
+        Value::Number(n) => Some(lua_number(*n).into_bytes()),
+        _ => None,
+    }
+}
+
+/// `lua_tonumber`: numbers, and strings that read as numbers; None otherwise.
+pub fn to_number(v: &Value) -> Option<f64> {
+    match v {
+        Value::Integer(i) => Some(*i as f64),
+        Value::Number(n) => Some(*n),
+        Value::String(s) => parse_lua_number(&s.to_string_lossy()),
+        _ => None,
+    }
+}
+
+/// Lua 5.1's string-to-number coercion (decimal, hexadecimal `0x`, surrounding spaces).
+pub fn parse_lua_number(s: &str) -> Option<f64> {
+    let t = s.trim_matches(|c: char| c.is_ascii_whitespace());
+    if t.is_empty() {
+        return None;
+    }
+    let (neg, body) = match t.strip_prefix('-') {
+        Some(r) => (true, r),
+        None => (false, t.strip_prefix('+').unwrap_or(t)),
+    };
+    if let Some(hex) = body.strip_prefix("0x").or_else(|| body.strip_prefix("0X")) {
+        let v = u64::from_str_radix(hex, 16).ok()? as f64;
+        return Some(if neg { -v } else { v });
+    }
+    if body.eq_ignore_ascii_case("inf") || body.eq_ignore_ascii_case("nan") || body.starts_with("infinity") {
+        return None;
+    }
+    t.parse::<f64>().ok()
+}
+
+/// REDIS_VERSION_NUM: `0x00MMmmpp`.
+fn version_num() -> i64 {
+    let mut n = 0i64;
+    for part in crate::server::REDIS_VERSION.split('.').take(3) {
+        n = (n << 8) | part.parse::<i64>().unwrap_or(0);
+    }
+    n
+}
+
+fn add_log_and_version(lua: &Lua, r: &Table, wrap: &Function) -> mlua::Result<()> {
+    r.raw_set("log", wrap.call::<Function>(lua.create_function(log)?)?)?;
+    for (name, level) in [("LOG_DEBUG", 0), ("LOG_VERBOSE", 1), ("LOG_NOTICE", 2), ("LOG_WARNING", 3)] {
+        r.raw_set(name, level)?;
+    }
+    r.raw_set("REDIS_VERSION", crate::server::REDIS_VERSION)?;
+    r.raw_set("REDIS_VERSION_NUM", version_num())?;
+    Ok(())
+}
+
+/// The `redis` table scripts see (its run-time functions are added by the sandbox).
+pub fn redis_table(lua: &Lua, wrap: &Function, kind: Kind) -> mlua::Result<Table> {
+    let r = lua.create_table()?;
+    add_log_and_version(lua, &r, wrap)?;
+    r.raw_set("sha1hex", wrap.call::<Function>(lua.create_function(sha1hex)?)?)?;
+    r.raw_set("error_reply", lua.create_function(|lua, args: MultiValue| single_field(lua, args, "err"))?)?;
+    r.raw_set("status_reply", lua.create_function(|lua, args: MultiValue| single_field(lua, args, "ok"))?)?;
+    for (name, v) in [("REPL_NONE", 0), ("REPL_AOF", 1), ("REPL_SLAVE", 2), ("REPL_REPLICA", 2), ("REPL_ALL", 3)] {
+        r.raw_set(name, v)?;
+    }
+    if kind == Kind::Eval {
+        r.raw_set("replicate_commands", lua.create_function(|_, _: MultiValue| Ok(true))?)?;
+        r.raw_set("breakpoint", lua.create_function(|_, _: MultiValue| Ok(false))?)?;
+        r.raw_set("debug", lua.create_function(|_, _: MultiValue| Ok(()))?)?;
+    }
+    Ok(r)
+}
+
+/// The `redis` table a library's code sees while FUNCTION LOAD runs it (register_function is
+/// added by the sandbox).
+pub fn load_redis_table(lua: &Lua, wrap: &Function) -> mlua::Result<Table> {
+    let r = lua.create_table()?;
+    add_log_and_version(lua, &r, wrap)?;
+    Ok(r)
+}
+
+/// redis.log(level, message...).
+fn log(lua: &Lua, args: MultiValue) -> mlua::Result<MultiValue> {
+    if args.len() < 2 {
+        return raise_table(lua, "redis.log() requires two arguments or more.");
+    }
+    let Some(level) = args.front().and_then(to_number) else {
+        return raise_table(lua, "First argument must be a number (log level).");
+    };
+    let level = level as i64;
+    if !(0..=3).contains(&level) {
+        return raise_table(lua, "Invalid debug level.");
+    }
+    let parts: Vec<String> =
+        args.iter().skip(1).filter_map(to_bytes).map(|b| String::from_utf8_lossy(&b).into_owned()).collect();
+    let line = parts.join(" ");
+    match level {
+        0 => crate::server::log::debug(&line),
+        1 => crate::server::log::verbose(&line),
+        2 => crate::server::log::notice(&line),
+        _ => crate::server::log::warning(&line),
+    }
+    ok(lua, ())
+}
+
+/// SHA1 of `data` as 40 lower-case hex digits.
+pub fn sha1_hex(data: &[u8]) -> String {
+    let digest = Sha1::digest(data);
+    let mut s = String::with_capacity(40);
+    for b in digest {
+        s.push(char::from_digit((b >> 4) as u32, 16).unwrap_or('0'));
+        s.push(char::from_digit((b & 15) as u32, 16).unwrap_or('0'));
+    }
+    s
+}
+
+/// redis.sha1hex(string).
+fn sha1hex(lua: &Lua, args: MultiValue) -> mlua::Result<MultiValue> {
+    if args.len() != 1 {
+        return raise_table(lua, "wrong number of arguments");
+    }
+    let data = args.front().and_then(to_bytes).unwrap_or_default();
+    ok(lua, sha1_hex(&data))
+}
+
+/// redis.error_reply / redis.status_reply: `{field = s}`, or an error table for bad arguments.
+fn single_field(lua: &Lua, args: MultiValue, field: &str) -> mlua::Result<Table> {
+    let s = match (args.len(), args.front()) {
+        (1, Some(Value::String(s))) => s.clone(),
+        _ => return error_table(lua, b"wrong number or type of arguments"),
+    };
+    if field == "err" {
+        let bytes = s.as_bytes();
+        let text = if bytes.first() == Some(&b'-') { bytes.to_vec() } else { [b"-", &bytes[..]].concat() };
+        return error_table(lua, &text);
+    }
+    let t = lua.create_table()?;
+    t.raw_set(field, s)?;
+    Ok(t)
+}
+
+/// The 48-bit linear congruential generator of `lrand48`, which Redis's math.random uses so
+/// that a seed gives the same sequence everywhere.
+struct Rand48(AtomicU64);
+
+impl Rand48 {
+    const A: u64 = 0x5_DEEC_E66D;
+    const MASK: u64 = (1 << 48) - 1;
+
+    fn seed(&self, s: i32) {
+        self.0.store((((s as u32 as u64) << 16) | 0x330E) & Self::MASK, Relaxed);
+    }
+
+    fn next(&self) -> u32 {
+        let x = self.0.load(Relaxed);
+        let x = x.wrapping_mul(Self::A).wrapping_add(0xB) & Self::MASK;
+        self.0.store(x, Relaxed);
+        (x >> 17) as u32
+    }
+}
+
+/// Replaces math.random and math.randomseed with Redis's versions.
+pub fn replace_random(lua: &Lua, math: &Table, wrap: &Function) -> mlua::Result<()> {
+    let state = Arc::new(Rand48(AtomicU64::new(0)));
+    state.seed(fastrand::i32(..));
+    let st = state.clone();
+    let random = lua.create_function(move |lua, args: MultiValue| {
+        const MAX: u32 = i32::MAX as u32;
+        let r = (st.next() % MAX) as f64 / MAX as f64;
+        let int_arg = |i: usize| args.get(i).and_then(to_number).map(|n| n as i32);
+        match args.len() {
+            0 => ok(lua, r),
+            1 => {
+                let Some(u) = int_arg(0) else { return raise_msg(lua, &bad_number(1, "random", args.front())) };
+                if u < 1 {
+                    return raise_msg(lua, "bad argument #1 to 'random' (interval is empty)");
+                }
+                ok(lua, (r * u as f64).floor() + 1.0)
+            }
+            2 => {
+                let Some(l) = int_arg(0) else { return raise_msg(lua, &bad_number(1, "random", args.front())) };
+                let Some(u) = int_arg(1) else { return raise_msg(lua, &bad_number(2, "random", args.get(1))) };
+                if l > u {
+                    return raise_msg(lua, "bad argument #2 to 'random' (interval is empty)");
+                }
+                ok(lua, (r * (u as f64 - l as f64 + 1.0)).floor() + l as f64)
+            }
+            _ => raise_msg(lua, "wrong number of arguments"),
+        }
+    })?;
+    let seed = lua.create_function(move |lua, args: MultiValue| match args.front().and_then(to_number) {
+        Some(n) => {
+            state.seed(n as i32);
+            ok(lua, ())
+        }
+        None => raise_msg(lua, &bad_number(1, "randomseed", args.front())),
+    })?;
+    math.raw_set("random", wrap.call::<Function>(random)?)?;
+    math.raw_set("randomseed", wrap.call::<Function>(seed)?)?;
+    Ok(())
+}
+
+/// Lua's "bad argument #n to 'f' (number expected, got x)".
+pub fn bad_number(n: usize, func: &str, v: Option<&Value>) -> String {
+    bad_arg(n, func, "number", v)
+}
+
+/// Lua's "bad argument #n to 'f' (<want> expected, got x)".
+pub fn bad_arg(n: usize, func: &str, want: &str, v: Option<&Value>) -> String {
+    let got = match v {
+        None => "no value",
+        Some(v) => lua_type_name(v),
+    };
+    format!("bad argument #{n} to '{func}' ({want} expected, got {got})")
+}
+
+/// Lua's name for a value's type.
+pub fn lua_type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Nil => "nil",
+        Value::Boolean(_) => "boolean",
+        Value::LightUserData(_) | Value::UserData(_) | Value::Error(_) => "userdata",
+        Value::Integer(_) | Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Table(_) => "table",
+        Value::Function(_) => "function",
+        Value::Thread(_) => "thread",
+        _ => "userdata",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_texts_follow_redis() {
+        assert_eq!(error_text(b"-WRONGTYPE Operation"), b"WRONGTYPE Operation");
+        assert_eq!(error_text(b"some message"), b"ERR some message");
+        assert_eq!(error_text(b"-"), b"ERR ");
+        assert_eq!(error_text(b"-ERR x\r\n"), b"ERR x");
+    }
+
+    #[test]
+    fn rand48_matches_lrand48() {
+        let r = Rand48(AtomicU64::new(0));
+        r.seed(0);
+        // lrand48() after srand48(0) in glibc.
+        assert_eq!(r.next(), 366850414);
+        assert_eq!(r.next(), 1610402101);
+    }
+
+    #[test]
+    fn sha1_of_empty() {
+        assert_eq!(sha1_hex(b""), "da39a3ee5e6b4b0d3255bfef95601890afd80709");
+    }
+}

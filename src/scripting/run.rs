@@ -1,0 +1,350 @@
+//! Running one script or function: the per-run dispatcher behind redis.call, redis.pcall,
+//! redis.setresp, redis.set_repl and the kill check, the checks Redis makes before a command
+//! runs from a script (script.c `scriptCall`), and turning the outcome into the caller's
+//! reply.
+//!
+//! A run holds the keyspace exclusively (EVAL and FCALL are EXCLUSIVE commands): its commands
+//! execute through `dispatch::run_locked` on the script's own session (the caller's database,
+//! RESP2 until redis.setresp(3)), and their replies are parsed back into Lua values.
+
+use std::cell::RefCell;
+use std::sync::atomic::Ordering::Relaxed;
+
+use larder_resp::{Args, OwnedArgs, Reply};
+use mlua::{Function, IntoLuaMulti, Lua, MultiValue, Table, Value};
+
+use super::api::{self, error_table, raise_table, to_number};
+use super::convert::{lua_to_reply, reply_to_lua, ReplyError};
+use super::vm::{interrupt, Vm};
+use super::Running;
+use crate::commands::spec::{flag, CommandSpec};
+use crate::commands::Ctx;
+use crate::server::client::Session;
+use crate::server::stats::{Stats, ThreadStats};
+use crate::server::Server;
+
+/// How a run may behave.
+pub struct RunOpts {
+    /// Writes are refused (EVAL_RO, FCALL_RO, `no-writes`).
+    pub readonly: bool,
+    /// Writes are allowed over maxmemory (`allow-oom`).
+    pub allow_oom: bool,
+    /// EVAL (true) or FCALL (false): decides the kill command and the error texts.
+    pub is_eval: bool,
+    /// The script's SHA1 or the function's name, as error replies name it.
+    pub name: String,
+}
+
+/// The script's side of a run, reached from Lua through the dispatcher.
+struct Runner<'a, 'k> {
+    srv: &'a Server,
+    keys: &'a mut larder_engine::Locked<'k>,
+    now: u64,
+    sess: Session,
+    readonly: bool,
+    allow_oom: bool,
+    oom: bool,
+    wrote: bool,
+    killed: bool,
+    scratch: Vec<u8>,
+    written: Vec<(usize, Vec<u8>)>,
+}
+
+/// True when used memory is over a configured maxmemory (Redis's pre-command OOM state).
+pub fn over_maxmemory(srv: &Server) -> bool {
+    let max = srv.config.read().maxmemory;
+    max > 0 && larder_engine::memory::used() > max
+}
+
+/// Runs `func` (a compiled EVAL script, or a library function with `keys` and `argv` as its
+/// arguments) and writes its reply to `ctx.out`.
+pub fn run(
+    scripting: &super::Scripting,
+    vm: &Vm,
+    ctx: &mut Ctx<'_, '_>,
+    opts: &RunOpts,
+    func: &Function,
+    keys: &[&[u8]],
+    argv: &[&[u8]],
+    command: Vec<Vec<u8>>,
+) {
+    let srv = ctx.srv;
+    let caller_resp3 = ctx.sess.resp3;
+    let mut sess = Session::new(ctx.sess.shared.clone(), true);
+    sess.db = ctx.sess.db;
+    let runner = RefCell::new(Runner {
+        srv,
+        keys: &mut *ctx.keys,
+        now: ctx.now,
+        sess,
+        readonly: opts.readonly,
+        allow_oom: opts.allow_oom,
+        oom: over_maxmemory(srv),
+        wrote: false,
+        killed: false,
+        scratch: Vec::new(),
+        written: Vec::new(),
+    });
+    srv.script.is_function.store(!opts.is_eval, Relaxed);
+    srv.script.wrote.store(false, Relaxed);
+    srv.script.kill.store(false, Relaxed);
+    *scripting.running.lock() = Some(Running { name: opts.name.clone(), command, started: std::time::Instant::now(), is_eval: opts.is_eval });
+    srv.script.started_ms.store(larder_engine::clock::now_ms().max(1), Relaxed);
+
+    let lua = &vm.lua;
+    let outcome: mlua::Result<(bool, Value)> = lua.scope(|scope| {
+        let dispatcher = scope.create_function(|lua, mut args: MultiValue| {
+            let op = args.pop_front().and_then(|v| to_number(&v)).unwrap_or(-1.0) as i64;
+            let Ok(mut r) = runner.try_borrow_mut() else {
+                return raise_table(lua, "luaRedisGenericCommand() recursive call detected. Are you doing funny stuff with Lua debug hooks?");
+            };
+            r.dispatch(lua, op, args)
+        })?;
+        vm.slot.raw_set("f", dispatcher)?;
+        let k = lua.create_sequence_from(keys.iter().map(|b| lua.create_string(b)).collect::<mlua::Result<Vec<_>>>()?)?;
+        let a = lua.create_sequence_from(argv.iter().map(|b| lua.create_string(b)).collect::<mlua::Result<Vec<_>>>()?)?;
+        let res = if opts.is_eval {
+            vm.hidden.raw_set("KEYS", k)?;
+            vm.hidden.raw_set("ARGV", a)?;
+            vm.run_chunk.call::<(bool, Value)>(func)
+        } else {
+            vm.run_function.call::<(bool, Value)>((func, k, a))
+        };
+        vm.slot.raw_set("f", Value::Nil)?;
+        res
+    });
+
+    srv.script.started_ms.store(0, Relaxed);
+    *scripting.running.lock() = None;
+    srv.script.kill.store(false, Relaxed);
+    let Runner { killed, written, .. } = runner.into_inner();
+    if killed {
+        vm.reset_hook();
+    }
+    if opts.is_eval {
+        // KEYS and ARGV of a finished script are garbage.
+        let _ = vm.hidden.raw_set("KEYS", Value::Nil);
+        let _ = vm.hidden.raw_set("ARGV", Value::Nil);
+    }
+    // SELECT inside the script changed only the script's database.
+    ctx.sess.shared.db.store(ctx.sess.db, Relaxed);
+
+    let mut errors = Vec::new();
+    match outcome {
+        Ok((true, v)) => lua_to_reply(&v, ctx.out, caller_resp3, false_or_resp3(&runner_resp3(vm)), &mut errors),
+        Ok((false, Value::Table(t))) => {
+            let (text, counted) = error_reply_text(&t, &opts.name);
+            Reply::new(ctx.out, caller_resp3).error(&text);
+            errors.push(ReplyError { text, counted });
+        }
+        Ok((false, other)) => {
+            let text = format!("ERR Error running script {}, {}", opts.name, api::tostring(&other)).into_bytes();
+            Reply::new(ctx.out, caller_resp3).error(&text);
+            errors.push(ReplyError { text, counted: false });
+        }
+        Err(e) => {
+            let text = format!("ERR Error running script {}, {e}", opts.name).into_bytes();
+            Reply::new(ctx.out, caller_resp3).error(&text);
+            errors.push(ReplyError { text, counted: false });
+        }
+    }
+    count_errors(srv, ctx.id, &errors);
+    if !written.is_empty() && srv.blocking.count() > 0 {
+        // The script's writes may serve blocked clients; serving locks shards itself, and
+        // the keyspace is still held exclusively, so nothing else runs meanwhile.
+        ctx.keys.release();
+        crate::server::dispatch::serve_ready(srv, written);
+    }
+}
+
+fn false_or_resp3(b: &bool) -> bool {
+    *b
+}
+
+/// Whether the last run left the script in RESP3 (recorded by the dispatcher in the slot).
+fn runner_resp3(vm: &Vm) -> bool {
+    matches!(vm.slot.raw_get::<Value>("resp3"), Ok(Value::Boolean(true)))
+}
+
+/// Counts the errors a script's reply carries: each makes the script command count as failed;
+/// those not already counted where they happened go to the error statistics.
+pub fn count_errors(srv: &Server, id: usize, errors: &[ReplyError]) {
+    if errors.is_empty() {
+        return;
+    }
+    let slot = Stats::slot().min(srv.stats.per_cmd.len() - 1);
+    for e in errors {
+        if !e.counted {
+            srv.stats.count_error(&String::from_utf8_lossy(&e.text));
+        }
+        ThreadStats::add(&srv.stats.per_cmd[slot][id].failed, 1);
+    }
+}
+
+/// The text of a script's error reply: `err`, then ` script: <name>, on <source>:<line>.` when
+/// the handler found the script frame. Also whether the error was already counted.
+pub fn error_reply_text(t: &Table, name: &str) -> (Vec<u8>, bool) {
+    let mut text = match t.raw_get::<Value>("err") {
+        Ok(Value::String(s)) => s.as_bytes().to_vec(),
+        Ok(v @ (Value::Integer(_) | Value::Number(_))) => api::tostring(&v).into_bytes(),
+        _ => b"ERR unknown error".to_vec(),
+    };
+    let source = t.raw_get::<Value>("source").ok().and_then(|v| api::to_bytes(&v));
+    let line = t.raw_get::<Value>("line").ok().and_then(|v| api::to_bytes(&v));
+    if let (Some(source), Some(line)) = (source, line) {
+        text.extend_from_slice(format!(" script: {name}, on ").as_bytes());
+        text.extend_from_slice(&source);
+        text.push(b':');
+        text.extend_from_slice(&line);
+        text.push(b'.');
+    }
+    let counted = matches!(t.raw_get::<Value>("ignore_error_stats_update"), Ok(Value::Boolean(true)));
+    (text, counted)
+}
+
+/// Turns redis.call's arguments into a command line: strings as they are, numbers as Redis
+/// formats doubles; anything else is refused.
+pub fn command_args(args: &MultiValue) -> Result<OwnedArgs, &'static str> {
+    if args.is_empty() {
+        return Err("Please specify at least one argument for this redis lib call");
+    }
+    let mut out = OwnedArgs::default();
+    let mut num = Vec::new();
+    for v in args.iter() {
+        match v {
+            Value::String(s) => out.push(&s.as_bytes()),
+            Value::Integer(i) => out.push(itoa::Buffer::new().format(*i).as_bytes()),
+            Value::Number(n) => {
+                num.clear();
+                larder_resp::format_double(*n, &mut num);
+                out.push(&num);
+            }
+            _ => return Err("Lua redis lib command arguments must be strings or integers"),
+        }
+    }
+    Ok(out)
+}
+
+impl Runner<'_, '_> {
+    fn dispatch(&mut self, lua: &Lua, op: i64, args: MultiValue) -> mlua::Result<MultiValue> {
+        match op {
+            0 => {
+                let stop = self.srv.script.kill.load(Relaxed) || self.srv.shutting_down.load(Relaxed);
+                if stop {
+                    if !self.killed {
+                        crate::server::log::notice("Lua script killed by user with SCRIPT KILL.");
+                    }
+                    self.killed = true;
+                    return interrupt::KILL.into_lua_multi(lua);
+                }
+                interrupt::CONTINUE.into_lua_multi(lua)
+            }
+            1 => self.call(lua, args, true),
+            2 => self.call(lua, args, false),
+            3 => {
+                if args.len() != 1 {
+                    return raise_table(lua, "redis.setresp() requires one argument.");
+                }
+                match args.front().and_then(to_number).map(|n| n as i64) {
+                    Some(2) => self.sess.resp3 = false,
+                    Some(3) => self.sess.resp3 = true,
+                    _ => return raise_table(lua, "RESP version must be 2 or 3."),
+                }
+                (true,).into_lua_multi(lua)
+            }
+            4 => {
+                if args.len() != 1 {
+                    return raise_table(lua, "redis.set_repl() requires one argument.");
+                }
+                let flags = args.front().and_then(to_number).unwrap_or(0.0) as i64;
+                if flags & !3 != 0 {
+                    return raise_table(lua, "Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.");
+                }
+                (true,).into_lua_multi(lua)
+            }
+            5 => {
+                let argv = match command_args(&args) {
+                    Ok(a) => a,
+                    Err(msg) => return raise_table(lua, msg),
+                };
+                match self.lookup(argv.args()) {
+                    Some(_) => api::ok(lua, true),
+                    None => raise_table(lua, "Invalid command passed to redis.acl_check_cmd()"),
+                }
+            }
+            10 => raise_table(lua, "redis.register_function can only be called on FUNCTION LOAD command"),
+            _ => raise_table(lua, "unknown scripting operation"),
+        }
+    }
+
+    /// The command `args` names (sub-command included), if it exists.
+    fn lookup(&self, args: Args<'_>) -> Option<(usize, &'static CommandSpec)> {
+        let (id, spec) = self.srv.commands.lookup(&args[0])?;
+        if spec.has(flag::CONTAINER) && args.len() >= 2 {
+            return self.srv.commands.lookup_sub(id, &args[1]);
+        }
+        Some((id, spec))
+    }
+
+    /// The checks of script.c `scriptCall`: the command's error text when refused.
+    fn check(&self, args: Args<'_>) -> Result<(usize, &'static CommandSpec), (Option<usize>, &'static str)> {
+        let Some((id, spec)) = self.lookup(args) else {
+            return Err((None, "ERR Unknown Redis command called from script"));
+        };
+        if !spec.arity_ok(args.len()) {
+            return Err((Some(id), "ERR Wrong number of args calling Redis command from script"));
+        }
+        if spec.has(flag::NOSCRIPT) {
+            return Err((Some(id), "ERR This Redis command is not allowed from script"));
+        }
+        if self.readonly && (spec.has(flag::WRITE) || spec.has(flag::MAY_REPLICATE)) {
+            return Err((Some(id), "ERR Write commands are not allowed from read-only scripts."));
+        }
+        if !self.allow_oom && !self.wrote && self.oom && spec.has(flag::DENYOOM) {
+            return Err((Some(id), "OOM command not allowed when used memory > 'maxmemory'."));
+        }
+        Ok((id, spec))
+    }
+
+    /// redis.call (`raise`: errors are raised) and redis.pcall (errors are returned).
+    fn call(&mut self, lua: &Lua, args: MultiValue, raise: bool) -> mlua::Result<MultiValue> {
+        let fail = |lua: &Lua, t: Table| if raise { (false, t).into_lua_multi(lua) } else { t.into_lua_multi(lua) };
+        let argv = match command_args(&args) {
+            Ok(a) => a,
+            Err(msg) => return fail(lua, error_table(lua, msg.as_bytes())?),
+        };
+        drop(args);
+        let (id, spec) = match self.check(argv.args()) {
+            Ok(found) => found,
+            Err((id, text)) => {
+                self.srv.stats.count_error(text);
+                if let Some(id) = id {
+                    let slot = Stats::slot().min(self.srv.stats.per_cmd.len() - 1);
+                    ThreadStats::add(&self.srv.stats.per_cmd[slot][id].rejected, 1);
+                }
+                let t = error_table(lua, format!("-{text}").as_bytes())?;
+                t.raw_set("ignore_error_stats_update", true)?;
+                return fail(lua, t);
+            }
+        };
+        if spec.has(flag::WRITE) {
+            self.wrote = true;
+            self.srv.script.wrote.store(true, Relaxed);
+        }
+        self.scratch.clear();
+        let a = argv.args();
+        crate::server::dispatch::run_locked(self.srv, &mut self.sess, a, &mut self.scratch, self.keys, self.now, false);
+        if spec.has(flag::WRITE) && self.srv.blocking.count() > 0 {
+            let db = self.sess.db;
+            self.written.extend(spec.key_args(a).map(|i| (db, a[i].to_vec())));
+        }
+        let _ = id;
+        let is_error = self.scratch.first() == Some(&b'-');
+        let v = reply_to_lua(lua, &self.scratch)?;
+        if raise {
+            (!is_error, v).into_lua_multi(lua)
+        } else {
+            v.into_lua_multi(lua)
+        }
+    }
+}

@@ -1,0 +1,138 @@
+//! One sandboxed Lua 5.1 interpreter: the standard libraries Redis loads (base, table, string,
+//! math), the Redis libraries (cjson, cmsgpack, bit, struct), the `redis` table, and the
+//! read-only protection of everything reachable from the globals (see `sandbox.lua`).
+//!
+//! Two of these exist, as in Redis: one for EVAL scripts (SCRIPT FLUSH replaces it) and one for
+//! function libraries. A script reaches the server through the interpreter's *slot*: a hidden
+//! table whose field `f` holds the dispatcher of the script being run (redis.call, redis.pcall,
+//! the kill check of the instruction hook), set for the duration of one run.
+
+use mlua::{Function, HookTriggers, Lua, LuaOptions, StdLib, Table, Value, VmState};
+
+use super::api;
+
+/// The Lua sources of the sandbox.
+const SANDBOX: &str = include_str!("sandbox.lua");
+
+/// The instruction-count hook's period: how often a running script checks for SCRIPT KILL,
+/// FUNCTION KILL, SHUTDOWN and the FUNCTION LOAD time limit.
+const HOOK_EVERY: u32 = 100_000;
+
+/// What an interpreter runs.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Kind {
+    /// EVAL / EVALSHA scripts: KEYS and ARGV are globals.
+    Eval,
+    /// Function libraries: KEYS and ARGV are the callback's arguments.
+    Functions,
+}
+
+/// Codes the dispatcher's interrupt check (operation 0) returns to the hook.
+pub mod interrupt {
+    /// Go on.
+    pub const CONTINUE: i64 = 0;
+    /// SCRIPT KILL / FUNCTION KILL / SHUTDOWN: stop the script.
+    pub const KILL: i64 = 1;
+    /// FUNCTION LOAD ran past its time limit.
+    pub const LOAD_TIMEOUT: i64 = 2;
+}
+
+/// A sandboxed interpreter and the handles the engine needs.
+pub struct Vm {
+    /// The interpreter.
+    pub lua: Lua,
+    /// The real globals behind the read-only `_G` (EVAL writes KEYS and ARGV here).
+    pub hidden: Table,
+    /// The metatable of `_G`: its `__index` is the hidden globals, or the load environment
+    /// while FUNCTION LOAD runs a library's code.
+    pub gmeta: Table,
+    /// The dispatcher slot (field `f`).
+    pub slot: Table,
+    /// Runs a compiled script (EVAL) or a library's code (FUNCTION LOAD) under the message
+    /// handler: returns `true, result` or `false, error table`.
+    pub run_chunk: Function,
+    /// Runs a library function with KEYS and ARGV (functions interpreter only).
+    pub run_function: Function,
+    /// The environment a library's code sees while it loads (functions interpreter only).
+    pub load_env: Option<Table>,
+}
+
+impl Vm {
+    /// Builds a sandboxed interpreter.
+    pub fn new(kind: Kind) -> mlua::Result<Vm> {
+        let lua = Lua::new_with(StdLib::TABLE | StdLib::STRING | StdLib::MATH, LuaOptions::new())?;
+        let g = lua.globals();
+        for name in ["dofile", "loadfile", "print"] {
+            g.raw_set(name, Value::Nil)?;
+        }
+        let m: Table = lua.load(SANDBOX).set_name("=[larder]").call(())?;
+        let wrap: Function = m.get("wrap")?;
+        g.raw_set("cjson", super::lib_cjson::open(&lua, &wrap)?)?;
+        g.raw_set("cmsgpack", super::lib_cmsgpack::open(&lua, &wrap)?)?;
+        g.raw_set("bit", super::lib_bit::open(&lua, &wrap)?)?;
+        g.raw_set("struct", super::lib_struct::open(&lua, &wrap)?)?;
+        api::replace_random(&lua, &g.raw_get::<Table>("math")?, &wrap)?;
+
+        let slot = lua.create_table()?;
+        let redis = api::redis_table(&lua, &wrap, kind)?;
+        m.get::<Function>("runtime_api")?.call::<()>((&redis, &slot))?;
+        g.raw_set("redis", redis)?;
+        let load_env = match kind {
+            Kind::Eval => None,
+            Kind::Functions => {
+                let r = api::load_redis_table(&lua, &wrap)?;
+                Some(m.get::<Function>("load_env")?.call::<Table>((r, &slot))?)
+            }
+        };
+        let libs = lua.create_sequence_from([
+            "string", "math", "table", "coroutine", "redis", "cjson", "cmsgpack", "bit", "struct",
+        ])?;
+        let (hidden, gmeta): (Table, Table) = m.get::<Function>("seal")?.call((g, libs))?;
+        let handler = api::message_handler(&lua)?;
+        let run_chunk: Function = m.get::<Function>("eval_runner")?.call(&handler)?;
+        let run_function: Function = m.get::<Function>("function_runner")?.call(&handler)?;
+        install_hook(&lua, &slot, false)?;
+        Ok(Vm { lua, hidden, gmeta, slot, run_chunk, run_function, load_env })
+    }
+
+    /// Puts back the periodic hook after a kill made it fire on every line.
+    pub fn reset_hook(&self) {
+        // Failing to reinstall leaves the every-line hook: slower scripts, still correct.
+        let _ = install_hook(&self.lua, &self.slot, false);
+    }
+
+    /// Memory the interpreter uses, in bytes.
+    pub fn used_memory(&self) -> usize {
+        self.lua.used_memory()
+    }
+}
+
+/// Installs the instruction hook on every thread of the interpreter (coroutines inherit it).
+/// After a kill it fires on every line, so that a script catching the error with pcall is
+/// stopped again at once.
+fn install_hook(lua: &Lua, slot: &Table, aggressive: bool) -> mlua::Result<()> {
+    let slot = slot.clone();
+    let triggers = if aggressive {
+        HookTriggers::new().every_line().every_nth_instruction(1000)
+    } else {
+        HookTriggers::new().every_nth_instruction(HOOK_EVERY)
+    };
+    lua.set_global_hook(triggers, move |lua, _| check_interrupt(lua, &slot))
+}
+
+fn check_interrupt(lua: &Lua, slot: &Table) -> mlua::Result<VmState> {
+    let Value::Function(f) = slot.raw_get::<Value>("f")? else {
+        return Ok(VmState::Continue);
+    };
+    match f.call::<i64>(0)? {
+        interrupt::KILL => {
+            install_hook(lua, slot, true)?;
+            Err(mlua::Error::external(api::ScriptError("ERR Script killed by user with SCRIPT KILL...".into())))
+        }
+        interrupt::LOAD_TIMEOUT => {
+            install_hook(lua, slot, true)?;
+            Err(mlua::Error::external(api::ScriptError("ERR FUNCTION LOAD timeout".into())))
+        }
+        _ => Ok(VmState::Continue),
+    }
+}

@@ -1,0 +1,173 @@
+//! Client-side caching (CLIENT TRACKING): which clients may hold which keys, and the
+//! invalidation messages sent when those keys change.
+//!
+//! In the default mode, every key a tracking client reads is remembered with the client's id;
+//! the first modification of the key sends each of those clients one invalidation and forgets
+//! them (they will read, and be remembered, again). In BCAST mode a client registers prefixes
+//! instead and hears about every modified key matching one. Shards record modified keys only
+//! while at least one client tracks (`larder_engine::notify::tracking`), so tracking costs
+//! nothing when unused. Invalidations go to the client itself as a RESP3 push, or to its
+//! REDIRECT client as a message on `__redis__:invalidate` (or a push if that client speaks
+//! RESP3).
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
+
+use larder_resp::Reply;
+use parking_lot::Mutex;
+
+use super::pubsub::Delivery;
+use super::Server;
+
+/// A tracking client's settings.
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    /// Client that receives the invalidations (0: the client itself).
+    pub redirect: u64,
+    /// BCAST mode.
+    pub bcast: bool,
+    /// BCAST prefixes (empty: every key).
+    pub prefixes: Vec<Vec<u8>>,
+    /// OPTIN: only reads after CLIENT CACHING yes are tracked.
+    pub optin: bool,
+    /// OPTOUT: reads are tracked unless after CLIENT CACHING no.
+    pub optout: bool,
+    /// NOLOOP: no invalidations for the client's own writes.
+    pub noloop: bool,
+}
+
+/// The tracking registry.
+#[derive(Default)]
+pub struct Tracking {
+    clients: Mutex<HashMap<u64, Settings>>,
+    keys: Mutex<HashMap<Box<[u8]>, HashSet<u64>>>,
+}
+
+impl Tracking {
+    /// Turns tracking on for `client` with `settings` (replacing earlier settings).
+    pub fn enable(&self, client: u64, settings: Settings) {
+        let mut c = self.clients.lock();
+        c.insert(client, settings);
+        larder_engine::notify::set_tracking(true);
+    }
+
+    /// Turns tracking off for `client` and forgets what it read.
+    pub fn disable(&self, client: u64) {
+        let mut c = self.clients.lock();
+        if c.remove(&client).is_none() {
+            return;
+        }
+        if c.is_empty() {
+            larder_engine::notify::set_tracking(false);
+            self.keys.lock().clear();
+        }
+    }
+
+    /// The settings of a tracking client.
+    pub fn settings(&self, client: u64) -> Option<Settings> {
+        self.clients.lock().get(&client).cloned()
+    }
+
+    /// Number of tracking clients.
+    pub fn client_count(&self) -> usize {
+        self.clients.lock().len()
+    }
+
+    /// Number of keys remembered.
+    pub fn key_count(&self) -> usize {
+        self.keys.lock().len()
+    }
+
+    /// (key, client) pairs remembered.
+    pub fn item_count(&self) -> usize {
+        self.keys.lock().values().map(HashSet::len).sum()
+    }
+
+    /// Number of BCAST prefixes registered.
+    pub fn prefix_count(&self) -> usize {
+        self.clients.lock().values().filter(|s| s.bcast).map(|s| s.prefixes.len().max(1)).sum()
+    }
+
+    /// Remembers that `client` read `keys`.
+    pub fn remember(&self, client: u64, keys: impl Iterator<Item = Vec<u8>>) {
+        let mut k = self.keys.lock();
+        for key in keys {
+            k.entry(key.into_boxed_slice()).or_default().insert(client);
+        }
+    }
+
+    /// Sends the invalidations due for `modified` keys (written by `writer`), and for a flush.
+    pub fn invalidate(&self, srv: &Server, modified: &[Box<[u8]>], flushed: bool, writer: u64, worker: Option<usize>) {
+        // Receiver client id → keys it must drop (None: everything, after a flush).
+        let mut per_client: HashMap<u64, Option<Vec<&[u8]>>> = HashMap::new();
+        let clients = self.clients.lock().clone();
+        if flushed {
+            self.keys.lock().clear();
+            for id in clients.keys() {
+                per_client.insert(*id, None);
+            }
+        } else {
+            let mut table = self.keys.lock();
+            for key in modified {
+                if let Some(ids) = table.remove(key) {
+                    for id in ids {
+                        if let Some(Some(list)) = per_client.get_mut(&id).map(Option::as_mut) {
+                            list.push(key);
+                        } else {
+                            per_client.entry(id).or_insert_with(|| Some(vec![key]));
+                        }
+                    }
+                }
+            }
+            drop(table);
+            for (id, s) in clients.iter().filter(|(_, s)| s.bcast) {
+                for key in modified {
+                    if s.prefixes.is_empty() || s.prefixes.iter().any(|p| key.starts_with(p)) {
+                        match per_client.entry(*id).or_insert_with(|| Some(Vec::new())) {
+                            Some(list) if !list.contains(&&key[..]) => list.push(key),
+                            _ => {}
+                        }
+                    }
+                }
+            }
+        }
+        let mut outgoing: Vec<(usize, Delivery)> = Vec::new();
+        for (id, keys) in per_client {
+            let Some(s) = clients.get(&id) else { continue };
+            if s.noloop && id == writer {
+                continue;
+            }
+            let target = if s.redirect != 0 { s.redirect } else { id };
+            let Some(t) = srv.clients.get(target) else { continue };
+            let bytes = message(t.resp.load(Relaxed) == 3, keys.as_deref());
+            outgoing.push((t.worker, (target, bytes)));
+        }
+        super::pubsub::deliver(srv, outgoing, worker);
+    }
+}
+
+/// An invalidation: a RESP3 `invalidate` push, or a RESP2 message on `__redis__:invalidate`.
+/// `keys` None means everything (after a flush).
+fn message(resp3: bool, keys: Option<&[&[u8]]>) -> Arc<[u8]> {
+    let mut out = Vec::new();
+    let mut r = Reply::new(&mut out, resp3);
+    if resp3 {
+        r.push(2);
+        r.bulk(b"invalidate");
+    } else {
+        r.array(3);
+        r.bulk(b"message");
+        r.bulk(b"__redis__:invalidate");
+    }
+    match keys {
+        Some(k) => {
+            r.array(k.len());
+            for key in k {
+                r.bulk(key);
+            }
+        }
+        None => r.null_array(),
+    }
+    out.into()
+}
