@@ -288,3 +288,23 @@ fn big_inputs_sort_like_a_model() {
     let first: Vec<String> = strings(&mut c, &["LRANGE", "bigout", "0", "2"]);
     assert_eq!(first, vec!["1999", "1998", "1997"]);
 }
+
+#[test]
+fn inside_multi_with_patterns_and_watch() {
+    let srv = TestServer::start();
+    let mut c = srv.raw();
+    let mut other = srv.raw();
+    check(&mut c, &["RPUSH", "l", "1", "2"], ":2\r\n");
+    check(&mut c, &["MSET", "w_1", "9", "w_2", "3"], "+OK\r\n");
+    check(&mut c, &["MULTI"], "+OK\r\n");
+    check(&mut c, &["SORT", "l", "BY", "w_*", "GET", "w_*"], "+QUEUED\r\n");
+    check(&mut c, &["SORT", "l", "BY", "w_*", "STORE", "dst"], "+QUEUED\r\n");
+    check(&mut c, &["EXEC"], "*2\r\n*2\r\n$1\r\n3\r\n$1\r\n9\r\n:2\r\n");
+    check(&mut c, &["LRANGE", "dst", "0", "-1"], &bulks(&["2", "1"]));
+    // STORE is a write of the destination: a WATCH on it fails the transaction.
+    check(&mut c, &["WATCH", "dst"], "+OK\r\n");
+    check(&mut c, &["MULTI"], "+OK\r\n");
+    check(&mut c, &["LLEN", "dst"], "+QUEUED\r\n");
+    check(&mut other, &["SORT", "l", "STORE", "dst"], ":2\r\n");
+    check(&mut c, &["EXEC"], "*-1\r\n");
+}

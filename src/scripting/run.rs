@@ -117,7 +117,8 @@ pub fn run(
     srv.script.started_ms.store(0, Relaxed);
     *scripting.running.lock() = None;
     srv.script.kill.store(false, Relaxed);
-    let Runner { killed, written, .. } = runner.into_inner();
+    let Runner { killed, written, sess, .. } = runner.into_inner();
+    let script_resp3 = sess.resp3;
     if killed {
         vm.reset_hook();
     }
@@ -131,7 +132,7 @@ pub fn run(
 
     let mut errors = Vec::new();
     match outcome {
-        Ok((true, v)) => lua_to_reply(&v, ctx.out, caller_resp3, false_or_resp3(&runner_resp3(vm)), &mut errors),
+        Ok((true, v)) => lua_to_reply(&v, ctx.out, caller_resp3, script_resp3, &mut errors),
         Ok((false, Value::Table(t))) => {
             let (text, counted) = error_reply_text(&t, &opts.name);
             Reply::new(ctx.out, caller_resp3).error(&text);
@@ -155,15 +156,6 @@ pub fn run(
         ctx.keys.release();
         crate::server::dispatch::serve_ready(srv, written);
     }
-}
-
-fn false_or_resp3(b: &bool) -> bool {
-    *b
-}
-
-/// Whether the last run left the script in RESP3 (recorded by the dispatcher in the slot).
-fn runner_resp3(vm: &Vm) -> bool {
-    matches!(vm.slot.raw_get::<Value>("resp3"), Ok(Value::Boolean(true)))
 }
 
 /// Counts the errors a script's reply carries: each makes the script command count as failed;

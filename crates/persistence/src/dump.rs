@@ -4,9 +4,10 @@
 //! [RDB type byte][value encoding][RDB version u16 LE][CRC64 u64 LE of everything before it]
 //! ```
 //!
-//! Larder writes RDB version [`RDB_VERSION`] (11, Redis 7.2's) and accepts payloads of any
-//! version up to [`RDB_VERSION_MAX`] (12, Redis 7.4's), as Redis accepts versions up to its
-//! own. Redis 7.0 refuses version 11 payloads; the encodings inside them are ones it reads.
+//! Larder stamps payloads with [`DUMP_VERSION`] (10, Redis 7.0's: every encoding it writes is
+//! one Redis 7.0 reads, so its payloads restore into Redis 7.0, 7.2+ and Valkey) and accepts
+//! payloads of any version up to [`RDB_VERSION_MAX`] (12, Redis 7.4's), as Redis accepts
+//! versions up to its own.
 
 use larder_engine::types::Limits;
 use larder_engine::ValueRef;
@@ -15,7 +16,7 @@ use crate::rdb::crc64::crc64;
 use crate::rdb::decode::{self, Decoded};
 use crate::rdb::encode::{self, Options};
 use crate::rdb::len::Reader;
-use crate::rdb::{RdbError, RDB_VERSION, RDB_VERSION_MAX};
+use crate::rdb::{RdbError, DUMP_VERSION, RDB_VERSION_MAX};
 
 /// Bytes of the footer: version and checksum.
 const FOOTER: usize = 10;
@@ -24,7 +25,7 @@ const FOOTER: usize = 10;
 pub fn create_payload(value: ValueRef<'_>, opts: &Options) -> Vec<u8> {
     let mut out = Vec::new();
     encode::write_value(&mut out, value, opts);
-    seal(out, RDB_VERSION)
+    seal(out, DUMP_VERSION)
 }
 
 /// Appends the version and checksum footer to an encoded value.

@@ -427,7 +427,7 @@ fn every_type_and_encoding_round_trips() {
         for (o, enc) in larder_values() {
             assert_eq!(o.encoding(), enc, "fixture {o:?}");
             let payload = create_payload(ValueRef::Obj(&o), &opts);
-            assert_eq!(payload_version(&payload), Some(RDB_VERSION));
+            assert_eq!(payload_version(&payload), Some(DUMP_VERSION));
             let back = restore(&payload);
             if let Object::Str(s) = &o {
                 assert_eq!(string(&back), &s[..]);

@@ -24,6 +24,11 @@ use std::fmt;
 /// The RDB version Larder writes (Redis 7.2's; loaded by Redis 7.2+ and Valkey 7.2+).
 pub const RDB_VERSION: u16 = 11;
 
+/// The version DUMP payloads carry: Redis 7.0's. Every encoding Larder writes is one 7.0
+/// reads, and Redis refuses a payload whose version is newer than its own before looking
+/// inside, so stamping 10 lets `DUMP` output restore into Redis 7.0, 7.2+ and Valkey alike.
+pub const DUMP_VERSION: u16 = 10;
+
 /// The newest RDB version Larder reads (Redis 7.4's).
 pub const RDB_VERSION_MAX: u16 = 12;
 
