@@ -171,3 +171,17 @@ fn blocking_commands_inside_multi_do_not_block() {
     assert_eq!(raw.cmd(&[b"BLPOP", b"nothing", b"0"]), b"+QUEUED\r\n");
     assert_eq!(raw.cmd(&[b"EXEC"]), b"*1\r\n*-1\r\n");
 }
+
+#[test]
+fn writes_that_change_nothing_do_not_break_a_watch() {
+    let srv = TestServer::start();
+    let mut a = srv.raw();
+    let mut b = srv.client();
+    let _: i64 = redis::cmd("SADD").arg("tags").arg("rust").query(&mut b).expect("sadd");
+    assert_eq!(a.cmd(&[b"WATCH", b"tags"]), b"+OK\r\n");
+    let added: i64 = redis::cmd("SADD").arg("tags").arg("rust").query(&mut b).expect("sadd");
+    assert_eq!(added, 0);
+    assert_eq!(a.cmd(&[b"MULTI"]), b"+OK\r\n");
+    assert_eq!(a.cmd(&[b"SCARD", b"tags"]), b"+QUEUED\r\n");
+    assert_eq!(a.cmd(&[b"EXEC"]), b"*1\r\n:1\r\n", "SADD of an existing member modifies nothing");
+}

@@ -30,7 +30,9 @@ pub fn read<'c>(
 }
 
 /// The object at `k` for writing, created with `create` when the key is absent.
-/// `WrongType` when the key holds something else.
+/// `WrongType` when the key holds something else. Creating the key signals the write; a
+/// change to an existing collection is signalled by [`finish_write`], which callers call only
+/// when something changed (so a no-op write breaks no WATCH and invalidates no cache).
 pub fn write<'c>(
     ctx: &'c mut Ctx<'_, '_>,
     k: &KeyRef<'_>,
@@ -49,7 +51,6 @@ pub fn write<'c>(
     }
     let now = ctx.now;
     let shard = ctx.shard(k);
-    shard.touch_write(k);
     match shard.get(k, now).and_then(|e| e.object_mut()) {
         Some(o) => Ok(o),
         // Just stored above, under the same shard lock.

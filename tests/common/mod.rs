@@ -19,6 +19,41 @@ pub struct TestServer {
     pub config_path: Option<PathBuf>,
 }
 
+/// True when the server on `conn` reports `pid` as its process id (INFO server), after AUTH
+/// with `password` when the server needs one.
+fn serves_pid(mut conn: TcpStream, pid: u32, password: Option<&str>) -> bool {
+    if conn.set_read_timeout(Some(Duration::from_secs(5))).is_err() {
+        return false;
+    }
+    let mut req = Vec::new();
+    if let Some(p) = password {
+        req.extend_from_slice(format!("*2\r\n$4\r\nAUTH\r\n${}\r\n{p}\r\n", p.len()).as_bytes());
+    }
+    req.extend_from_slice(b"*2\r\n$4\r\nINFO\r\n$6\r\nserver\r\n");
+    if conn.write_all(&req).is_err() {
+        return false;
+    }
+    let mut text = Vec::new();
+    let mut buf = [0u8; 4096];
+    let needle = format!("process_id:{pid}\r\n");
+    while let Ok(n) = conn.read(&mut buf) {
+        if n == 0 {
+            break;
+        }
+        text.extend_from_slice(&buf[..n]);
+        if text.windows(needle.len()).any(|w| w == needle.as_bytes()) {
+            return true;
+        }
+        if text.windows(13).any(|w| w == b"\r\n# Clients\r") || text.len() > 65536 {
+            break;
+        }
+        if text.ends_with(b"\r\n\r\n") {
+            break;
+        }
+    }
+    false
+}
+
 fn free_port() -> u16 {
     let l = TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port");
     l.local_addr().expect("local addr").port()
@@ -73,8 +108,16 @@ impl TestServer {
             if let Ok(Some(_)) = child.try_wait() {
                 return None;
             }
-            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return Some(TestServer { child, port, dir, config_path });
+            if let Ok(conn) = TcpStream::connect(("127.0.0.1", port)) {
+                // Another test's server may have won the race for this port: only accept
+                // the port when the server answering on it is the process just started.
+                let password = extra.iter().position(|a| *a == "--requirepass").and_then(|i| extra.get(i + 1));
+                if serves_pid(conn, child.id(), password.copied()) {
+                    return Some(TestServer { child, port, dir, config_path });
+                }
+                let _ = child.kill();
+                let _ = child.wait();
+                return None;
             }
             std::thread::sleep(Duration::from_millis(20));
         }
