@@ -39,7 +39,7 @@ pick_port() {   # a free port below the ephemeral range, not already handed out
     die "no free port found"
 }
 
-rcli() { timeout 60 redis-cli -h 127.0.0.1 -p "${PORT[$1]}" "${@:2}"; }
+rcli() { timeout --foreground 60 redis-cli -h 127.0.0.1 -p "${PORT[$1]}" "${@:2}"; }
 
 # start_server NAME [WRAPPER...] : starts server NAME (larder|redis), pinned.
 start_server() {
@@ -63,7 +63,7 @@ start_server_once() {
         # shellcheck disable=SC2206
         cmd=("$REDIS_SERVER" --port "$port" --bind 127.0.0.1 --save "" --appendonly no --dir "$dir" $REDIS_ARGS)
     fi
-    (cd "$dir" && exec taskset -c "$SERVER_CPU" "$@" "${cmd[@]}") >"$dir/stdout.log" 2>&1 &
+    (cd "$dir" && exec setsid taskset -c "$SERVER_CPU" "$@" "${cmd[@]}") >"$dir/stdout.log" 2>&1 &
     PID[$s]=$!
     local wait_s=10; [ $# -gt 0 ] && wait_s=120   # valgrind starts slowly
     local i
@@ -142,7 +142,7 @@ is_error_reply() {   # redis-cli (not a tty) prints error replies as "CODE messa
 # pipe_load NAME REPLIES WHAT : feeds stdin to redis-cli --pipe, expects REPLIES replies, no error
 pipe_load() {
     local s=$1 n=$2 what=$3 out
-    out=$(timeout "$BENCH_TIMEOUT" taskset -c "$CLIENT_CPU" \
+    out=$(timeout --foreground "$BENCH_TIMEOUT" taskset -c "$CLIENT_CPU" \
               redis-cli -h 127.0.0.1 -p "${PORT[$s]}" --pipe 2>&1) \
         || die "$s: loading $what failed or timed out: $out"
     grep -q "errors: 0, replies: $n\$" <<<"$out" || die "$s: loading $what: $out"
@@ -213,7 +213,7 @@ top_up_list() {
 # that line, as redis-benchmark names them in --csv output)
 rb() {
     local s=$1 title=$2 p=$3 n=$4 r=$5 out rps; shift 5
-    out=$(timeout "$BENCH_TIMEOUT" taskset -c "$CLIENT_CPU" redis-benchmark -h 127.0.0.1 \
+    out=$(timeout --foreground "$BENCH_TIMEOUT" taskset -c "$CLIENT_CPU" redis-benchmark -h 127.0.0.1 \
             -p "${PORT[$s]}" -c "$CLIENTS" -P "$p" -n "$n" -r "$r" --csv "$@" 2>"$WORK/bench.err") \
         || die "$s: redis-benchmark $* -P $p failed or timed out: $(cat "$WORK/bench.err") $out"
     rps=$(awk -F'","' -v T="$title" '{ t = $1; sub(/^"/, "", t) } t == T { print $2 }' <<<"$out")
@@ -224,7 +224,7 @@ rb() {
 # rl NAME PIPELINE N KEYSPACE CMD... -> units/s on stdout (scripts/resp-load.rs)
 rl() {
     local s=$1 p=$2 n=$3 r=$4 out; shift 4
-    out=$(timeout "$BENCH_TIMEOUT" taskset -c "$CLIENT_CPU" "$RESP_LOAD" -h 127.0.0.1 -p "${PORT[$s]}" \
+    out=$(timeout --foreground "$BENCH_TIMEOUT" taskset -c "$CLIENT_CPU" "$RESP_LOAD" -h 127.0.0.1 -p "${PORT[$s]}" \
             -c "$CLIENTS" -P "$p" -n "$n" -r "$r" --timeout "$BENCH_TIMEOUT" "$@" 2>"$WORK/bench.err") \
         || die "$s: resp-load $* -P $p failed or timed out: $(cat "$WORK/bench.err") $out"
     grep -q ' errors=0 nested_errors=0 nils=0 ' <<<"$out" || log "$s: resp-load reported failures: $out"
@@ -243,7 +243,7 @@ children_ticks() { times > "$WORK/times"; awk -v hz="$HZ" 'NR == 2 { t = 0
 
 median() { sort -g | awk '{ a[NR] = $1 } END { if (NR == 0) print "nan";
     else if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
-med() { tr ' ' '\n' <<<"${1:-}" | grep . | median; }
+med() { tr ' ' '\n' <<<"${1:-}" | { grep . || true; } | median; }
 fmax() { awk -v x="$1" -v m="${2:-0}" 'BEGIN { print (x > m ? x : m) }'; }
 fmt_int() { awk -v x="$1" 'BEGIN { if (x == "nan" || x == "") print "–"; else printf "%.0f", x }'; }
 fmt_2() { awk -v x="$1" 'BEGIN { if (x == "nan" || x == "") print "–"; else printf "%.2f", x }'; }

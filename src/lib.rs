@@ -12,4 +12,5 @@
 pub mod alloc;
 pub mod commands;
 pub mod config;
+pub mod scripting;
 pub mod server;

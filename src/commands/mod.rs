@@ -25,6 +25,7 @@ mod zsets;
 mod info;
 mod keys;
 mod scan;
+pub mod scripting;
 mod server_cmd;
 mod sort;
 mod strings;

@@ -164,6 +164,8 @@ pub enum Group {
     Transactions,
     /// Pub/Sub.
     Pubsub,
+    /// Scripting and functions.
+    Scripting,
 }
 
 impl Group {
@@ -180,6 +182,7 @@ impl Group {
             Group::Set => "set",
             Group::SortedSet => "sorted-set",
             Group::Transactions => "transactions",
+            Group::Scripting => "scripting",
             Group::Pubsub => "pubsub",
         }
     }

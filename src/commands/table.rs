@@ -23,6 +23,7 @@ fn families() -> impl Iterator<Item = &'static CommandSpec> {
         super::info::COMMANDS,
         super::debug::COMMANDS,
         super::functions::COMMANDS,
+        super::scripting::COMMANDS,
         super::memory::COMMANDS,
         super::transactions::COMMANDS,
         super::pubsub::COMMANDS,

@@ -1,33 +1,99 @@
 //! The parts of the `redis` table that do not need the running script (log, sha1hex,
 //! error_reply, status_reply, the constants), the message handler that turns any Lua error into
-//! Redis's error table, Redis's replacement of math.random, and the helpers Rust functions use
-//! to return or raise errors the way Redis's C functions do.
+//! Redis's error table, Redis's replacement of math.random, and how Rust functions raise errors.
 //!
-//! Convention for Rust functions exposed through the sandbox's `wrap`: they return
-//! `true, results...` on success, and `false, error` to raise `error` (an error table, or a
-//! message that already starts with the script position, as `luaL_error` would give it).
+//! Redis's C functions raise either an error table (`{err = "ERR ..."}`: redis.call and the
+//! other redis.* functions) or a string positioned at the script's line (`luaL_error`: the
+//! libraries). A Rust function cannot raise an arbitrary Lua value, so it raises a
+//! [`ScriptError`] saying which of the two it stands for; the message handler and the
+//! sandbox's pcall and xpcall turn it back into that value ([`error_value`]).
 
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 
-use mlua::{Function, IntoLuaMulti, Lua, MultiValue, Table, Value};
+use mlua::{Function, Lua, MultiValue, Table, Value};
 use sha1::{Digest, Sha1};
 
 use super::num::lua_number;
 use super::vm::Kind;
 
-/// An error whose text is exactly what the script's error reply says (code included).
+/// An error a Rust function raises in a script.
 #[derive(Debug, Clone)]
-pub struct ScriptError(pub String);
+pub struct ScriptError {
+    /// The error table's `err` (code first), or the positioned message.
+    pub text: Vec<u8>,
+    /// An error table (true) or a string error (false).
+    pub table: bool,
+    /// The table's `ignore_error_stats_update`: the error was already counted.
+    pub counted: bool,
+}
 
 impl fmt::Display for ScriptError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&String::from_utf8_lossy(&self.text))
     }
 }
 
 impl std::error::Error for ScriptError {}
+
+/// Raises Redis's error table built from `text` (see [`error_table`]).
+pub fn raise_table(text: &str) -> mlua::Error {
+    mlua::Error::external(ScriptError { text: error_text(text.as_bytes()), table: true, counted: false })
+}
+
+/// Raises an error table whose `err` is `text` as it is; `counted`: already in the error stats.
+pub fn raise_err(text: Vec<u8>, counted: bool) -> mlua::Error {
+    mlua::Error::external(ScriptError { text, table: true, counted })
+}
+
+/// Raises a string error positioned at the script's line, as `luaL_error` does.
+pub fn raise_msg(lua: &Lua, msg: &str) -> mlua::Error {
+    let text = format!("{}{msg}", position(lua)).into_bytes();
+    mlua::Error::external(ScriptError { text, table: false, counted: false })
+}
+
+/// The [`ScriptError`] behind an mlua error (through callback wrappers), if any.
+pub fn find_script_error(e: &mlua::Error) -> Option<&ScriptError> {
+    match e {
+        mlua::Error::CallbackError { cause, .. } => find_script_error(cause),
+        mlua::Error::WithContext { cause, .. } => find_script_error(cause),
+        mlua::Error::ExternalError(x) => x.downcast_ref::<ScriptError>(),
+        _ => None,
+    }
+}
+
+/// The innermost cause of an mlua error (without callback tracebacks).
+fn root_cause(e: &mlua::Error) -> &mlua::Error {
+    match e {
+        mlua::Error::CallbackError { cause, .. } | mlua::Error::WithContext { cause, .. } => root_cause(cause),
+        other => other,
+    }
+}
+
+/// The Lua value a raised Rust error stands for: an error table or a message string. Other
+/// values are returned as they are.
+pub fn error_value(lua: &Lua, v: Value) -> mlua::Result<Value> {
+    let Value::Error(e) = v else { return Ok(v) };
+    match find_script_error(&e) {
+        Some(se) if se.table => {
+            let t = lua.create_table()?;
+            t.raw_set("err", lua.create_string(&se.text)?)?;
+            if se.counted {
+                t.raw_set("ignore_error_stats_update", true)?;
+            }
+            Ok(Value::Table(t))
+        }
+        Some(se) => Ok(Value::String(lua.create_string(&se.text)?)),
+        None => {
+            let text = match root_cause(&e) {
+                mlua::Error::RuntimeError(m) => m.clone(),
+                other => other.to_string(),
+            };
+            Ok(Value::String(lua.create_string(text)?))
+        }
+    }
+}
 
 /// Builds Redis's error table `{err = "CODE message"}` from `text`: a leading `-CODE` is split
 /// off as the code, anything else gets the `ERR` code; trailing CR/LF are trimmed.
@@ -61,23 +127,6 @@ pub fn error_text(text: &[u8]) -> Vec<u8> {
     out
 }
 
-/// `false, {err = ...}`: raises an error table through `wrap`.
-pub fn raise_table(lua: &Lua, text: &str) -> mlua::Result<MultiValue> {
-    (false, error_table(lua, text.as_bytes())?).into_lua_multi(lua)
-}
-
-/// `false, "<position>: msg"`: raises a string error through `wrap`, positioned at the
-/// script's line as `luaL_error` does.
-pub fn raise_msg(lua: &Lua, msg: &str) -> mlua::Result<MultiValue> {
-    let text = format!("{}{msg}", position(lua));
-    (false, text).into_lua_multi(lua)
-}
-
-/// `true, v`: a successful result through `wrap`.
-pub fn ok<V: mlua::IntoLua>(lua: &Lua, v: V) -> mlua::Result<MultiValue> {
-    (true, v).into_lua_multi(lua)
-}
-
 /// The innermost script frame: its source (`@user_script`) and line. C functions, tail calls
 /// and the sandbox's own functions are skipped.
 fn user_frame(lua: &Lua) -> Option<(String, String, usize)> {
@@ -109,17 +158,8 @@ pub fn position(lua: &Lua) -> String {
 /// text), and `source` and `line` of the script frame that raised it.
 pub fn message_handler(lua: &Lua) -> mlua::Result<Function> {
     lua.create_function(|lua, err: Value| {
-        let t = match err {
+        let t = match error_value(lua, err)? {
             Value::Table(t) => t,
-            Value::Error(e) => {
-                let text = match e.downcast_ref::<ScriptError>() {
-                    Some(se) => se.0.clone(),
-                    None => format!("ERR {e}"),
-                };
-                let t = lua.create_table()?;
-                t.raw_set("err", text)?;
-                t
-            }
             Value::String(s) => {
                 let mut text = b"ERR ".to_vec();
                 text.extend_from_slice(&s.as_bytes());
@@ -202,8 +242,8 @@ fn version_num() -> i64 {
     n
 }
 
-fn add_log_and_version(lua: &Lua, r: &Table, wrap: &Function) -> mlua::Result<()> {
-    r.raw_set("log", wrap.call::<Function>(lua.create_function(log)?)?)?;
+fn add_log_and_version(lua: &Lua, r: &Table) -> mlua::Result<()> {
+    r.raw_set("log", lua.create_function(log)?)?;
     for (name, level) in [("LOG_DEBUG", 0), ("LOG_VERBOSE", 1), ("LOG_NOTICE", 2), ("LOG_WARNING", 3)] {
         r.raw_set(name, level)?;
     }
@@ -212,15 +252,30 @@ fn add_log_and_version(lua: &Lua, r: &Table, wrap: &Function) -> mlua::Result<()
     Ok(())
 }
 
-/// The `redis` table scripts see (its run-time functions are added by the sandbox).
-pub fn redis_table(lua: &Lua, wrap: &Function, kind: Kind) -> mlua::Result<Table> {
+/// Calls the running script's dispatcher (the slot's `f`) with operation `op`.
+fn via_slot(slot: &Table, op: i64, args: MultiValue) -> mlua::Result<MultiValue> {
+    let Value::Function(f) = slot.raw_get::<Value>("f")? else {
+        return Err(raise_table("This function can only be called from a running script"));
+    };
+    let mut all = args;
+    all.push_front(Value::Integer(op as _));
+    f.call::<MultiValue>(all)
+}
+
+/// The `redis` table scripts see. redis.call and redis.pcall are set for each run; the other
+/// functions that need the running script reach it through `slot`.
+pub fn redis_table(lua: &Lua, slot: &Table, kind: Kind) -> mlua::Result<Table> {
     let r = lua.create_table()?;
-    add_log_and_version(lua, &r, wrap)?;
-    r.raw_set("sha1hex", wrap.call::<Function>(lua.create_function(sha1hex)?)?)?;
+    add_log_and_version(lua, &r)?;
+    r.raw_set("sha1hex", lua.create_function(sha1hex)?)?;
     r.raw_set("error_reply", lua.create_function(|lua, args: MultiValue| single_field(lua, args, "err"))?)?;
     r.raw_set("status_reply", lua.create_function(|lua, args: MultiValue| single_field(lua, args, "ok"))?)?;
     for (name, v) in [("REPL_NONE", 0), ("REPL_AOF", 1), ("REPL_SLAVE", 2), ("REPL_REPLICA", 2), ("REPL_ALL", 3)] {
         r.raw_set(name, v)?;
+    }
+    for (name, op) in [("setresp", 3), ("set_repl", 4), ("acl_check_cmd", 5)] {
+        let slot = slot.clone();
+        r.raw_set(name, lua.create_function(move |_, args: MultiValue| via_slot(&slot, op, args))?)?;
     }
     if kind == Kind::Eval {
         r.raw_set("replicate_commands", lua.create_function(|_, _: MultiValue| Ok(true))?)?;
@@ -230,25 +285,26 @@ pub fn redis_table(lua: &Lua, wrap: &Function, kind: Kind) -> mlua::Result<Table
     Ok(r)
 }
 
-/// The `redis` table a library's code sees while FUNCTION LOAD runs it (register_function is
-/// added by the sandbox).
-pub fn load_redis_table(lua: &Lua, wrap: &Function) -> mlua::Result<Table> {
+/// The `redis` table a library's code sees while FUNCTION LOAD runs it.
+pub fn load_redis_table(lua: &Lua, slot: &Table) -> mlua::Result<Table> {
     let r = lua.create_table()?;
-    add_log_and_version(lua, &r, wrap)?;
+    add_log_and_version(lua, &r)?;
+    let slot = slot.clone();
+    r.raw_set("register_function", lua.create_function(move |_, args: MultiValue| via_slot(&slot, 10, args))?)?;
     Ok(r)
 }
 
 /// redis.log(level, message...).
-fn log(lua: &Lua, args: MultiValue) -> mlua::Result<MultiValue> {
+fn log(_: &Lua, args: MultiValue) -> mlua::Result<()> {
     if args.len() < 2 {
-        return raise_table(lua, "redis.log() requires two arguments or more.");
+        return Err(raise_table("redis.log() requires two arguments or more."));
     }
     let Some(level) = args.front().and_then(to_number) else {
-        return raise_table(lua, "First argument must be a number (log level).");
+        return Err(raise_table("First argument must be a number (log level)."));
     };
     let level = level as i64;
     if !(0..=3).contains(&level) {
-        return raise_table(lua, "Invalid debug level.");
+        return Err(raise_table("Invalid debug level."));
     }
     let parts: Vec<String> =
         args.iter().skip(1).filter_map(to_bytes).map(|b| String::from_utf8_lossy(&b).into_owned()).collect();
@@ -259,7 +315,7 @@ fn log(lua: &Lua, args: MultiValue) -> mlua::Result<MultiValue> {
         2 => crate::server::log::notice(&line),
         _ => crate::server::log::warning(&line),
     }
-    ok(lua, ())
+    Ok(())
 }
 
 /// SHA1 of `data` as 40 lower-case hex digits.
@@ -274,12 +330,12 @@ pub fn sha1_hex(data: &[u8]) -> String {
 }
 
 /// redis.sha1hex(string).
-fn sha1hex(lua: &Lua, args: MultiValue) -> mlua::Result<MultiValue> {
+fn sha1hex(_: &Lua, args: MultiValue) -> mlua::Result<String> {
     if args.len() != 1 {
-        return raise_table(lua, "wrong number of arguments");
+        return Err(raise_table("wrong number of arguments"));
     }
     let data = args.front().and_then(to_bytes).unwrap_or_default();
-    ok(lua, sha1_hex(&data))
+    Ok(sha1_hex(&data))
 }
 
 /// redis.error_reply / redis.status_reply: `{field = s}`, or an error table for bad arguments.
@@ -319,7 +375,7 @@ impl Rand48 {
 }
 
 /// Replaces math.random and math.randomseed with Redis's versions.
-pub fn replace_random(lua: &Lua, math: &Table, wrap: &Function) -> mlua::Result<()> {
+pub fn replace_random(lua: &Lua, math: &Table) -> mlua::Result<()> {
     let state = Arc::new(Rand48(AtomicU64::new(0)));
     state.seed(fastrand::i32(..));
     let st = state.clone();
@@ -328,34 +384,34 @@ pub fn replace_random(lua: &Lua, math: &Table, wrap: &Function) -> mlua::Result<
         let r = (st.next() % MAX) as f64 / MAX as f64;
         let int_arg = |i: usize| args.get(i).and_then(to_number).map(|n| n as i32);
         match args.len() {
-            0 => ok(lua, r),
+            0 => Ok(r),
             1 => {
-                let Some(u) = int_arg(0) else { return raise_msg(lua, &bad_number(1, "random", args.front())) };
+                let u = int_arg(0).ok_or_else(|| raise_msg(lua, &bad_number(1, "random", args.front())))?;
                 if u < 1 {
-                    return raise_msg(lua, "bad argument #1 to 'random' (interval is empty)");
+                    return Err(raise_msg(lua, "bad argument #1 to 'random' (interval is empty)"));
                 }
-                ok(lua, (r * u as f64).floor() + 1.0)
+                Ok((r * u as f64).floor() + 1.0)
             }
             2 => {
-                let Some(l) = int_arg(0) else { return raise_msg(lua, &bad_number(1, "random", args.front())) };
-                let Some(u) = int_arg(1) else { return raise_msg(lua, &bad_number(2, "random", args.get(1))) };
+                let l = int_arg(0).ok_or_else(|| raise_msg(lua, &bad_number(1, "random", args.front())))?;
+                let u = int_arg(1).ok_or_else(|| raise_msg(lua, &bad_number(2, "random", args.get(1))))?;
                 if l > u {
-                    return raise_msg(lua, "bad argument #2 to 'random' (interval is empty)");
+                    return Err(raise_msg(lua, "bad argument #2 to 'random' (interval is empty)"));
                 }
-                ok(lua, (r * (u as f64 - l as f64 + 1.0)).floor() + l as f64)
+                Ok((r * (u as f64 - l as f64 + 1.0)).floor() + l as f64)
             }
-            _ => raise_msg(lua, "wrong number of arguments"),
+            _ => Err(raise_msg(lua, "wrong number of arguments")),
         }
     })?;
     let seed = lua.create_function(move |lua, args: MultiValue| match args.front().and_then(to_number) {
         Some(n) => {
             state.seed(n as i32);
-            ok(lua, ())
+            Ok(())
         }
-        None => raise_msg(lua, &bad_number(1, "randomseed", args.front())),
+        None => Err(raise_msg(lua, &bad_number(1, "randomseed", args.front()))),
     })?;
-    math.raw_set("random", wrap.call::<Function>(random)?)?;
-    math.raw_set("randomseed", wrap.call::<Function>(seed)?)?;
+    math.raw_set("random", random)?;
+    math.raw_set("randomseed", seed)?;
     Ok(())
 }
 
@@ -406,7 +462,9 @@ mod tests {
         r.seed(0);
         // lrand48() after srand48(0) in glibc.
         assert_eq!(r.next(), 366850414);
-        assert_eq!(r.next(), 1610402101);
+        assert_eq!(r.next(), 1610402240);
+        r.seed(10);
+        assert_eq!(r.next(), 1887318415);
     }
 
     #[test]

@@ -194,7 +194,7 @@ mod tests {
     fn shebangs() {
         assert_eq!(parse_shebang(b"return 1"), Ok((sflag::EVAL_COMPAT, 0)));
         assert_eq!(parse_shebang(b"#!lua\nreturn 1"), Ok((0, 5)));
-        assert_eq!(parse_shebang(b"#!lua flags=no-writes,allow-oom\n"), Ok((sflag::NO_WRITES | sflag::ALLOW_OOM, 32)));
+        assert_eq!(parse_shebang(b"#!lua flags=no-writes,allow-oom\n"), Ok((sflag::NO_WRITES | sflag::ALLOW_OOM, 31)));
         assert_eq!(parse_shebang(b"#!lua flags=\nx"), Ok((0, 12)));
         assert_eq!(parse_shebang(b"#!lua"), Err("Invalid script shebang".into()));
         assert_eq!(parse_shebang(b"#!python\n"), Err("Unexpected engine in script shebang: #!python".into()));

@@ -2,9 +2,9 @@
 //! normalised the way LuaBitOp does it (adding 2^52 + 2^51 and keeping the low 32 bits of the
 //! double, i.e. rounding to the nearest integer modulo 2^32), results are signed 32-bit.
 
-use mlua::{Function, Lua, MultiValue, Table, Value};
+use mlua::{Lua, MultiValue, Table, Value};
 
-use super::api::{bad_number, ok, raise_msg, to_number};
+use super::api::{bad_number, raise_msg, to_number};
 
 /// LuaBitOp's argument normalisation.
 fn tobit(n: f64) -> u32 {
@@ -21,10 +21,10 @@ fn arg(args: &MultiValue, i: usize, fname: &str) -> Result<u32, String> {
     }
 }
 
-fn result(lua: &Lua, r: Result<u32, String>) -> mlua::Result<MultiValue> {
+fn result(lua: &Lua, r: Result<u32, String>) -> mlua::Result<f64> {
     match r {
-        Ok(b) => ok(lua, b as i32 as f64),
-        Err(msg) => raise_msg(lua, &msg),
+        Ok(b) => Ok(b as i32 as f64),
+        Err(msg) => Err(raise_msg(lua, &msg)),
     }
 }
 
@@ -32,30 +32,30 @@ type Unary = fn(u32) -> u32;
 type Binary = fn(u32, u32) -> u32;
 
 /// Builds the library table.
-pub fn open(lua: &Lua, wrap: &Function) -> mlua::Result<Table> {
+pub fn open(lua: &Lua) -> mlua::Result<Table> {
     let t = lua.create_table()?;
     let unary: [(&'static str, Unary); 3] =
         [("tobit", |b| b), ("bnot", |b| !b), ("bswap", |b| b.swap_bytes())];
     for (name, f) in unary {
         let func = lua.create_function(move |lua, args: MultiValue| result(lua, arg(&args, 0, name).map(f)))?;
-        t.raw_set(name, wrap.call::<Function>(func)?)?;
+        t.raw_set(name, func)?;
     }
     let folds: [(&'static str, Binary); 3] = [("band", |a, b| a & b), ("bor", |a, b| a | b), ("bxor", |a, b| a ^ b)];
     for (name, f) in folds {
         let func = lua.create_function(move |lua, args: MultiValue| {
             let mut acc = match arg(&args, 0, name) {
                 Ok(b) => b,
-                Err(e) => return raise_msg(lua, &e),
+                Err(e) => return Err(raise_msg(lua, &e)),
             };
             for i in 1..args.len() {
                 match arg(&args, i, name) {
                     Ok(b) => acc = f(acc, b),
-                    Err(e) => return raise_msg(lua, &e),
+                    Err(e) => return Err(raise_msg(lua, &e)),
                 }
             }
             result(lua, Ok(acc))
         })?;
-        t.raw_set(name, wrap.call::<Function>(func)?)?;
+        t.raw_set(name, func)?;
     }
     let shifts: [(&'static str, Binary); 5] = [
         ("lshift", |b, n| b << (n & 31)),
@@ -69,19 +69,19 @@ pub fn open(lua: &Lua, wrap: &Function) -> mlua::Result<Table> {
             let r = arg(&args, 0, name).and_then(|b| arg(&args, 1, name).map(|n| f(b, n)));
             result(lua, r)
         })?;
-        t.raw_set(name, wrap.call::<Function>(func)?)?;
+        t.raw_set(name, func)?;
     }
     let tohex = lua.create_function(|lua, args: MultiValue| {
         let mut b = match arg(&args, 0, "tohex") {
             Ok(b) => b,
-            Err(e) => return raise_msg(lua, &e),
+            Err(e) => return Err(raise_msg(lua, &e)),
         };
         let mut n: i32 = if matches!(args.get(1), None | Some(Value::Nil)) {
             8
         } else {
             match arg(&args, 1, "tohex") {
                 Ok(n) => n as i32,
-                Err(e) => return raise_msg(lua, &e),
+                Err(e) => return Err(raise_msg(lua, &e)),
             }
         };
         let digits: &[u8; 16] = if n < 0 {
@@ -96,9 +96,9 @@ pub fn open(lua: &Lua, wrap: &Function) -> mlua::Result<Table> {
             buf[i] = digits[(b & 15) as usize];
             b >>= 4;
         }
-        ok(lua, lua.create_string(&buf[..n])?)
+        lua.create_string(&buf[..n])
     })?;
-    t.raw_set("tohex", wrap.call::<Function>(tohex)?)?;
+    t.raw_set("tohex", tohex)?;
     Ok(t)
 }
 

@@ -7,9 +7,9 @@
 //! packing, the previous number's length when unpacking), `s` a zero-terminated string, spaces
 //! ignored. Lower-case integer options are signed.
 
-use mlua::{Function, Lua, MultiValue, Table, Value};
+use mlua::{Lua, MultiValue, Table, Value};
 
-use super::api::{bad_arg, bad_number, ok, raise_msg, to_bytes, to_number};
+use super::api::{bad_arg, bad_number, raise_msg, to_bytes, to_number};
 
 const MAXINTSIZE: usize = 32;
 const MAXALIGN: usize = 8;
@@ -260,26 +260,20 @@ fn size(args: &MultiValue) -> Result<usize, String> {
 }
 
 /// Builds the library table.
-pub fn open(lua: &Lua, wrap: &Function) -> mlua::Result<Table> {
+pub fn open(lua: &Lua) -> mlua::Result<Table> {
     let t = lua.create_table()?;
     let p = lua.create_function(|lua, args: MultiValue| match pack(&args) {
-        Ok(b) => ok(lua, lua.create_string(b)?),
-        Err(e) => raise_msg(lua, &e),
+        Ok(b) => lua.create_string(b),
+        Err(e) => Err(raise_msg(lua, &e)),
     })?;
-    t.raw_set("pack", wrap.call::<Function>(p)?)?;
-    let u = lua.create_function(|lua, args: MultiValue| match unpack(lua, &args) {
-        Ok(mut vals) => {
-            vals.push_front(Value::Boolean(true));
-            Ok(vals)
-        }
-        Err(e) => raise_msg(lua, &e),
-    })?;
-    t.raw_set("unpack", wrap.call::<Function>(u)?)?;
+    t.raw_set("pack", p)?;
+    let u = lua.create_function(|lua, args: MultiValue| unpack(lua, &args).map_err(|e| raise_msg(lua, &e)))?;
+    t.raw_set("unpack", u)?;
     let s = lua.create_function(|lua, args: MultiValue| match size(&args) {
-        Ok(n) => ok(lua, n as f64),
-        Err(e) => raise_msg(lua, &e),
+        Ok(n) => Ok(n as f64),
+        Err(e) => Err(raise_msg(lua, &e)),
     })?;
-    t.raw_set("size", wrap.call::<Function>(s)?)?;
+    t.raw_set("size", s)?;
     Ok(t)
 }
 

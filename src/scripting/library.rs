@@ -153,21 +153,19 @@ impl FunctionEngine {
                         let late = deadline.is_some_and(|d| Instant::now() > d);
                         (if late { interrupt::LOAD_TIMEOUT } else { interrupt::CONTINUE }).into_lua_multi(lua)
                     }
-                    10 => match read_register_args(lua, args) {
-                        Ok(f) => {
-                            let mut reg = registered.borrow_mut();
-                            if !valid_name(f.name.as_bytes()) {
-                                return raise_table(lua, BAD_NAME);
-                            }
-                            if reg.iter().any(|r| r.name == f.name) {
-                                return raise_table(lua, "Function already exists in the library");
-                            }
-                            reg.push(f);
-                            api::ok(lua, ())
+                    10 => {
+                        let f = read_register_args(lua, args).map_err(raise_table)?;
+                        let mut reg = registered.borrow_mut();
+                        if !valid_name(f.name.as_bytes()) {
+                            return Err(raise_table(BAD_NAME));
                         }
-                        Err(msg) => raise_table(lua, msg),
-                    },
-                    _ => raise_table(lua, "unknown scripting operation"),
+                        if reg.iter().any(|r| r.name == f.name) {
+                            return Err(raise_table("Function already exists in the library"));
+                        }
+                        reg.push(f);
+                        Ok(MultiValue::new())
+                    }
+                    _ => Err(raise_table("unknown scripting operation")),
                 }
             })?;
             vm.slot.raw_set("f", dispatcher)?;
@@ -213,6 +211,33 @@ impl FunctionEngine {
             self.index.insert(f.name.to_ascii_lowercase(), lib.name.clone());
         }
         self.libraries.insert(lib.name.clone(), lib);
+        Ok(())
+    }
+
+    /// FUNCTION RESTORE: adds `libs` under `policy`, all or nothing.
+    pub fn join(&mut self, libs: Vec<Library>, policy: super::RestorePolicy) -> Result<(), String> {
+        use super::RestorePolicy;
+        let mut seen: HashMap<String, &str> = HashMap::new();
+        for l in &libs {
+            if policy != RestorePolicy::Flush && policy != RestorePolicy::Replace && self.libraries.contains_key(&l.name) {
+                return Err(format!("Library {} already exists", l.name));
+            }
+            for f in &l.functions {
+                let key = f.name.to_ascii_lowercase();
+                let taken = seen.insert(key.clone(), &l.name).is_some()
+                    || (policy != RestorePolicy::Flush
+                        && self.index.get(&key).is_some_and(|owner| !libs.iter().any(|n| n.name == *owner)));
+                if taken {
+                    return Err(format!("Function {} already exists", f.name));
+                }
+            }
+        }
+        if policy == RestorePolicy::Flush {
+            self.clear();
+        }
+        for l in libs {
+            self.link(l, true)?;
+        }
         Ok(())
     }
 

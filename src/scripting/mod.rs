@@ -14,6 +14,7 @@
 
 pub mod api;
 pub mod convert;
+pub mod dump;
 pub mod eval;
 pub mod lib_bit;
 pub mod lib_cjson;
@@ -164,5 +165,169 @@ impl Scripting {
         }
         st.kill.store(true, Relaxed);
         Ok(())
+    }
+}
+
+/// FUNCTION RESTORE's policy for libraries that exist already.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum RestorePolicy {
+    /// Add the payload's libraries; a name collision fails the whole restore.
+    Append,
+    /// Add them, replacing libraries of the same name.
+    Replace,
+    /// Drop every library first.
+    Flush,
+}
+
+const SLOW_EVAL: &str = "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.";
+
+impl Scripting {
+    fn update_counts(&self, e: &library::FunctionEngine) {
+        *self.counts.lock() = (e.libraries.len(), e.function_count());
+    }
+
+    /// FCALL / FCALL_RO.
+    pub fn fcall(&self, ctx: &mut crate::commands::Ctx<'_, '_>, args: larder_resp::Args<'_>, ro: bool) -> CmdResult {
+        let g = self.function_engine()?;
+        let e = g.as_ref().ok_or(CmdError::Static("ERR scripting engine unavailable"))?;
+        e.fcall(self, ctx, args, ro)
+    }
+
+    /// FUNCTION LOAD: returns the library's name.
+    pub fn function_load(&self, code: &[u8], replace: bool, timeout: Option<std::time::Duration>) -> Result<String, CmdError> {
+        let mut g = self.function_engine()?;
+        let e = g.as_mut().ok_or(CmdError::Static("ERR scripting engine unavailable"))?;
+        let r = e.load(code, replace, timeout).map_err(CmdError::err);
+        self.update_counts(e);
+        r
+    }
+
+    /// FUNCTION DELETE.
+    pub fn function_delete(&self, name: &[u8]) -> CmdResult {
+        let mut g = self.function_engine()?;
+        let e = g.as_mut().ok_or(CmdError::Static("ERR scripting engine unavailable"))?;
+        let found = e.unlink(&String::from_utf8_lossy(name));
+        self.update_counts(e);
+        if found {
+            Ok(())
+        } else {
+            Err(CmdError::Static("ERR Library not found"))
+        }
+    }
+
+    /// FUNCTION FLUSH.
+    pub fn function_flush(&self) {
+        if let Some(e) = self.functions.lock().as_mut() {
+            e.clear();
+            self.update_counts(e);
+        }
+    }
+
+    /// FUNCTION LIST: writes the reply.
+    pub fn function_list(&self, out: &mut Vec<u8>, resp3: bool, pattern: Option<&[u8]>, with_code: bool) -> CmdResult {
+        let g = self.functions.lock();
+        let mut r = larder_resp::Reply::new(out, resp3);
+        let Some(e) = g.as_ref() else {
+            r.empty_array();
+            return Ok(());
+        };
+        let libs: Vec<&library::Library> = e
+            .libraries
+            .values()
+            .filter(|l| pattern.is_none_or(|p| larder_engine::util::glob::glob_match(p, l.name.as_bytes(), true)))
+            .collect();
+        r.array(libs.len());
+        for lib in libs {
+            r.map(if with_code { 4 } else { 3 });
+            r.bulk(b"library_name");
+            r.bulk(lib.name.as_bytes());
+            r.bulk(b"engine");
+            r.bulk(b"LUA");
+            r.bulk(b"functions");
+            r.array(lib.functions.len());
+            for f in &lib.functions {
+                r.map(3);
+                r.bulk(b"name");
+                r.bulk(f.name.as_bytes());
+                r.bulk(b"description");
+                match &f.desc {
+                    Some(d) => r.bulk(d),
+                    None => r.null(),
+                }
+                r.bulk(b"flags");
+                let names: Vec<&str> = sflag::NAMES.iter().filter(|(b, _)| f.flags & b != 0).map(|(_, n)| *n).collect();
+                r.set(names.len());
+                for n in names {
+                    r.simple(n.as_bytes());
+                }
+            }
+            if with_code {
+                r.bulk(b"library_code");
+                r.bulk(&lib.code);
+            }
+        }
+        Ok(())
+    }
+
+    /// FUNCTION STATS: writes the reply. Runs while a script is busy, so it reads only what
+    /// lives outside the interpreters' locks.
+    pub fn function_stats(&self, out: &mut Vec<u8>, resp3: bool) -> CmdResult {
+        let running = self.running.lock();
+        if running.as_ref().is_some_and(|r| r.is_eval) {
+            return Err(CmdError::Static(SLOW_EVAL));
+        }
+        let (libs, funcs) = self.function_counts();
+        let mut r = larder_resp::Reply::new(out, resp3);
+        r.map(2);
+        r.bulk(b"running_script");
+        match running.as_ref() {
+            None => r.null(),
+            Some(run) => {
+                r.map(3);
+                r.bulk(b"name");
+                r.bulk(run.name.as_bytes());
+                r.bulk(b"command");
+                r.array(run.command.len());
+                for a in &run.command {
+                    r.bulk(a);
+                }
+                r.bulk(b"duration_ms");
+                r.int(run.started.elapsed().as_millis() as i64);
+            }
+        }
+        r.bulk(b"engines");
+        r.map(1);
+        r.bulk(b"LUA");
+        r.map(2);
+        r.bulk(b"libraries_count");
+        r.int(libs as i64);
+        r.bulk(b"functions_count");
+        r.int(funcs as i64);
+        Ok(())
+    }
+
+    /// FUNCTION DUMP: every library's code in Redis's payload format.
+    pub fn function_dump(&self) -> Result<Vec<u8>, CmdError> {
+        let g = self.functions.lock();
+        let codes: Vec<&[u8]> = g.as_ref().map(|e| e.libraries.values().map(|l| &l.code[..]).collect()).unwrap_or_default();
+        Ok(dump::encode(&codes))
+    }
+
+    /// FUNCTION RESTORE.
+    pub fn function_restore(&self, payload: &[u8], policy: RestorePolicy) -> CmdResult {
+        let codes = dump::decode(payload).map_err(CmdError::err)?;
+        let mut g = self.function_engine()?;
+        let e = g.as_mut().ok_or(CmdError::Static("ERR scripting engine unavailable"))?;
+        let mut libs = Vec::with_capacity(codes.len());
+        for code in &codes {
+            let lib = e.create(code, None, None).map_err(CmdError::err)?;
+            if libs.iter().any(|l: &library::Library| l.name == lib.name) {
+                return Err(CmdError::err(format!("Library {} already exists", lib.name)));
+            }
+            libs.push(lib);
+        }
+        let r = e.join(libs, policy).map_err(CmdError::err);
+        self.update_counts(e);
+        r
     }
 }

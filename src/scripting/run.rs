@@ -13,7 +13,7 @@ use std::sync::atomic::Ordering::Relaxed;
 use larder_resp::{Args, OwnedArgs, Reply};
 use mlua::{Function, IntoLuaMulti, Lua, MultiValue, Table, Value};
 
-use super::api::{self, error_table, raise_table, to_number};
+use super::api::{self, raise_table, to_number};
 use super::convert::{lua_to_reply, reply_to_lua, ReplyError};
 use super::vm::{interrupt, Vm};
 use super::Running;
@@ -92,15 +92,21 @@ pub fn run(
     srv.script.started_ms.store(larder_engine::clock::now_ms().max(1), Relaxed);
 
     let lua = &vm.lua;
+    let borrow = || {
+        runner.try_borrow_mut().map_err(|_| {
+            raise_table("luaRedisGenericCommand() recursive call detected. Are you doing funny stuff with Lua debug hooks?")
+        })
+    };
     let outcome: mlua::Result<(bool, Value)> = lua.scope(|scope| {
         let dispatcher = scope.create_function(|lua, mut args: MultiValue| {
             let op = args.pop_front().and_then(|v| to_number(&v)).unwrap_or(-1.0) as i64;
-            let Ok(mut r) = runner.try_borrow_mut() else {
-                return raise_table(lua, "luaRedisGenericCommand() recursive call detected. Are you doing funny stuff with Lua debug hooks?");
-            };
-            r.dispatch(lua, op, args)
+            borrow()?.dispatch(lua, op, args)
         })?;
+        let call = scope.create_function(|lua, args: MultiValue| borrow()?.call(lua, args, true))?;
+        let pcall = scope.create_function(|lua, args: MultiValue| borrow()?.call(lua, args, false))?;
         vm.slot.raw_set("f", dispatcher)?;
+        vm.redis.raw_set("call", call)?;
+        vm.redis.raw_set("pcall", pcall)?;
         let k = lua.create_sequence_from(keys.iter().map(|b| lua.create_string(b)).collect::<mlua::Result<Vec<_>>>()?)?;
         let a = lua.create_sequence_from(argv.iter().map(|b| lua.create_string(b)).collect::<mlua::Result<Vec<_>>>()?)?;
         let res = if opts.is_eval {
@@ -218,6 +224,8 @@ pub fn command_args(args: &MultiValue) -> Result<OwnedArgs, &'static str> {
 }
 
 impl Runner<'_, '_> {
+    /// The operations of the slot's dispatcher: 0 the hook's kill check, 3 redis.setresp,
+    /// 4 redis.set_repl, 5 redis.acl_check_cmd, 10 register_function (refused at run time).
     fn dispatch(&mut self, lua: &Lua, op: i64, args: MultiValue) -> mlua::Result<MultiValue> {
         match op {
             0 => {
@@ -231,41 +239,36 @@ impl Runner<'_, '_> {
                 }
                 interrupt::CONTINUE.into_lua_multi(lua)
             }
-            1 => self.call(lua, args, true),
-            2 => self.call(lua, args, false),
             3 => {
                 if args.len() != 1 {
-                    return raise_table(lua, "redis.setresp() requires one argument.");
+                    return Err(raise_table("redis.setresp() requires one argument."));
                 }
                 match args.front().and_then(to_number).map(|n| n as i64) {
                     Some(2) => self.sess.resp3 = false,
                     Some(3) => self.sess.resp3 = true,
-                    _ => return raise_table(lua, "RESP version must be 2 or 3."),
+                    _ => return Err(raise_table("RESP version must be 2 or 3.")),
                 }
-                (true,).into_lua_multi(lua)
+                Ok(MultiValue::new())
             }
             4 => {
                 if args.len() != 1 {
-                    return raise_table(lua, "redis.set_repl() requires one argument.");
+                    return Err(raise_table("redis.set_repl() requires one argument."));
                 }
                 let flags = args.front().and_then(to_number).unwrap_or(0.0) as i64;
                 if flags & !3 != 0 {
-                    return raise_table(lua, "Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.");
+                    return Err(raise_table("Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE."));
                 }
-                (true,).into_lua_multi(lua)
+                Ok(MultiValue::new())
             }
             5 => {
-                let argv = match command_args(&args) {
-                    Ok(a) => a,
-                    Err(msg) => return raise_table(lua, msg),
-                };
+                let argv = command_args(&args).map_err(raise_table)?;
                 match self.lookup(argv.args()) {
-                    Some(_) => api::ok(lua, true),
-                    None => raise_table(lua, "Invalid command passed to redis.acl_check_cmd()"),
+                    Some(_) => true.into_lua_multi(lua),
+                    None => Err(raise_table("Invalid command passed to redis.acl_check_cmd()")),
                 }
             }
-            10 => raise_table(lua, "redis.register_function can only be called on FUNCTION LOAD command"),
-            _ => raise_table(lua, "unknown scripting operation"),
+            10 => Err(raise_table("redis.register_function can only be called on FUNCTION LOAD command")),
+            _ => Err(raise_table("unknown scripting operation")),
         }
     }
 
@@ -279,7 +282,7 @@ impl Runner<'_, '_> {
     }
 
     /// The checks of script.c `scriptCall`: the command's error text when refused.
-    fn check(&self, args: Args<'_>) -> Result<(usize, &'static CommandSpec), (Option<usize>, &'static str)> {
+    fn check(&self, args: Args<'_>) -> Result<&'static CommandSpec, (Option<usize>, &'static str)> {
         let Some((id, spec)) = self.lookup(args) else {
             return Err((None, "ERR Unknown Redis command called from script"));
         };
@@ -295,28 +298,36 @@ impl Runner<'_, '_> {
         if !self.allow_oom && !self.wrote && self.oom && spec.has(flag::DENYOOM) {
             return Err((Some(id), "OOM command not allowed when used memory > 'maxmemory'."));
         }
-        Ok((id, spec))
+        Ok(spec)
     }
 
-    /// redis.call (`raise`: errors are raised) and redis.pcall (errors are returned).
-    fn call(&mut self, lua: &Lua, args: MultiValue, raise: bool) -> mlua::Result<MultiValue> {
-        let fail = |lua: &Lua, t: Table| if raise { (false, t).into_lua_multi(lua) } else { t.into_lua_multi(lua) };
+    /// redis.call (`raise`: errors are raised) and redis.pcall (errors are returned as tables).
+    fn call(&mut self, lua: &Lua, args: MultiValue, raise: bool) -> mlua::Result<Value> {
+        let fail = |lua: &Lua, text: Vec<u8>, counted: bool| -> mlua::Result<Value> {
+            if raise {
+                return Err(api::raise_err(text, counted));
+            }
+            let t = lua.create_table()?;
+            t.raw_set("err", lua.create_string(&text)?)?;
+            if counted {
+                t.raw_set("ignore_error_stats_update", true)?;
+            }
+            Ok(Value::Table(t))
+        };
         let argv = match command_args(&args) {
             Ok(a) => a,
-            Err(msg) => return fail(lua, error_table(lua, msg.as_bytes())?),
+            Err(msg) => return fail(lua, api::error_text(msg.as_bytes()), false),
         };
         drop(args);
-        let (id, spec) = match self.check(argv.args()) {
-            Ok(found) => found,
+        let spec = match self.check(argv.args()) {
+            Ok(spec) => spec,
             Err((id, text)) => {
                 self.srv.stats.count_error(text);
                 if let Some(id) = id {
                     let slot = Stats::slot().min(self.srv.stats.per_cmd.len() - 1);
                     ThreadStats::add(&self.srv.stats.per_cmd[slot][id].rejected, 1);
                 }
-                let t = error_table(lua, format!("-{text}").as_bytes())?;
-                t.raw_set("ignore_error_stats_update", true)?;
-                return fail(lua, t);
+                return fail(lua, text.as_bytes().to_vec(), true);
             }
         };
         if spec.has(flag::WRITE) {
@@ -330,13 +341,10 @@ impl Runner<'_, '_> {
             let db = self.sess.db;
             self.written.extend(spec.key_args(a).map(|i| (db, a[i].to_vec())));
         }
-        let _ = id;
-        let is_error = self.scratch.first() == Some(&b'-');
-        let v = reply_to_lua(lua, &self.scratch)?;
-        if raise {
-            (!is_error, v).into_lua_multi(lua)
-        } else {
-            v.into_lua_multi(lua)
+        if raise && self.scratch.first() == Some(&b'-') {
+            let end = self.scratch.iter().position(|&b| b == b'\r').unwrap_or(self.scratch.len());
+            return Err(api::raise_err(api::error_text(&self.scratch[..end]), true));
         }
+        reply_to_lua(lua, &self.scratch)
     }
 }

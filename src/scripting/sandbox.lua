@@ -4,7 +4,7 @@
 -- built from proxies: every table a script can reach through the globals (the globals
 -- themselves, string, math, table, coroutine, redis, cjson, cmsgpack, bit, struct) is an
 -- empty proxy whose metatable reads through to a hidden table and refuses writes. The
--- builtins that bypass metatables (rawset, rawget, next, pairs, ipairs, unpack, setmetatable,
+-- builtins that bypass metatables (rawset, rawget, next, pairs, ipairs, setmetatable,
 -- table.insert/remove/sort/concat) are wrapped so that they see through proxies for reading
 -- and refuse them for writing. Nothing here is reachable from scripts except through the
 -- proxies.
@@ -12,9 +12,9 @@
 local M = {}
 
 local error, type, tostring, select = error, type, tostring, select
-local rawget, rawset, next, pcall = rawget, rawset, next, pcall
+local rawget, rawset, next, pcall, xpcall = rawget, rawset, next, pcall, xpcall
 local setmetatable, getmetatable = setmetatable, getmetatable
-local orig_ipairs, orig_unpack, orig_loadstring, orig_load = ipairs, unpack, loadstring, load
+local orig_ipairs, orig_loadstring, orig_load = ipairs, loadstring, load
 local strbyte, tconcat = string.byte, table.concat
 
 local real_of = setmetatable({}, { __mode = 'k' })
@@ -61,28 +61,17 @@ local function want_table(fname, n, t)
   end
 end
 
--- Returns what a Rust function produced, or raises its error (a message that already has its
--- position, or an error table).
-local function checked(ok, ...)
-  if ok then
-    return ...
-  end
-  error((...), 0)
-end
-
--- Wraps a Rust function returning `true, results...` or `false, error`.
-function M.wrap(f)
-  return function(...)
-    return checked(f(...))
-  end
-end
-
 -- Redis's pcall: an error table is returned as its message.
+local errvalue
+
 local function pcall_result(ok, ...)
   if ok then
     return ok, ...
   end
   local e = ...
+  if type(e) == 'userdata' then
+    e = errvalue(e)
+  end
   local te = type(e)
   if te == 'table' then
     local m = rawget(e, 'err')
@@ -90,8 +79,6 @@ local function pcall_result(ok, ...)
     if tm == 'string' or tm == 'number' then
       return false, m
     end
-  elseif te == 'userdata' then
-    return false, tostring(e)
   end
   return false, e
 end
@@ -99,6 +86,14 @@ end
 local function install_builtins(H)
   H.pcall = function(f, ...)
     return pcall_result(pcall(f, ...))
+  end
+  H.xpcall = function(f, h)
+    return xpcall(f, function(e)
+      if type(e) == 'userdata' then
+        e = errvalue(e)
+      end
+      return h(e)
+    end)
   end
   H.rawset = function(...)
     local t, k, v = ...
@@ -136,11 +131,6 @@ local function install_builtins(H)
     local t = ...
     want_table('ipairs', select('#', ...), t)
     return orig_ipairs(unwrap(t))
-  end
-  H.unpack = function(...)
-    local t, i, j = ...
-    want_table('unpack', select('#', ...), t)
-    return orig_unpack(unwrap(t), i, j)
   end
   -- Compiled (binary) chunks could break the interpreter: only source is accepted.
   local function safe_loadstring(s, name)
@@ -199,10 +189,12 @@ local function install_builtins(H)
 end
 
 -- Moves every global into a hidden table, protects the libraries named in `libs`, and makes
--- the globals table `G` itself a read-only proxy. Returns the hidden table (where the
+-- the globals table `G` itself a read-only proxy. `ev` turns an error raised by a Rust
+-- function (a userdata) into the string or table Redis's C function would have raised. Returns the hidden table (where the
 -- interpreter writes KEYS and ARGV) and the globals' metatable (whose __index a function
 -- library load switches to its own environment).
-function M.seal(G, libs)
+function M.seal(G, libs, ev)
+  errvalue = ev
   local H = {}
   for k, v in next, G do
     H[k] = v
@@ -229,32 +221,9 @@ function M.seal(G, libs)
   return H, gmeta
 end
 
--- The redis.* functions that need the running script, routed through the slot `S`, whose
--- field `f` holds the dispatcher of the script being run (nil between runs).
-function M.runtime_api(R, S)
-  R.call = function(...)
-    return checked(S.f(1, ...))
-  end
-  R.pcall = function(...)
-    return S.f(2, ...)
-  end
-  R.setresp = function(...)
-    return checked(S.f(3, ...))
-  end
-  R.set_repl = function(...)
-    return checked(S.f(4, ...))
-  end
-  R.acl_check_cmd = function(...)
-    return checked(S.f(5, ...))
-  end
-end
-
 -- The environment a function library's code runs in while FUNCTION LOAD evaluates it: only a
 -- read-only `redis` table with register_function, log and the version fields.
-function M.load_env(R, S)
-  R.register_function = function(...)
-    return checked(S.f(10, ...))
-  end
+function M.load_env(R)
   setmetatable(R, { __index = M.missing })
   local L = { redis = protect(R) }
   setmetatable(L, { __index = M.missing })
@@ -263,7 +232,6 @@ end
 
 -- Runs a compiled script under the message handler `h`.
 function M.eval_runner(h)
-  local xpcall = xpcall
   return function(f)
     return xpcall(f, h)
   end
@@ -271,7 +239,6 @@ end
 
 -- Runs a library function with its KEYS and ARGV under the message handler `h`.
 function M.function_runner(h)
-  local xpcall = xpcall
   return function(f, keys, args)
     return xpcall(function()
       return f(keys, args)

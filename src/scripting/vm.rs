@@ -4,8 +4,9 @@
 //!
 //! Two of these exist, as in Redis: one for EVAL scripts (SCRIPT FLUSH replaces it) and one for
 //! function libraries. A script reaches the server through the interpreter's *slot*: a hidden
-//! table whose field `f` holds the dispatcher of the script being run (redis.call, redis.pcall,
-//! the kill check of the instruction hook), set for the duration of one run.
+//! table whose field `f` holds the dispatcher of the script being run (redis.setresp,
+//! redis.set_repl, register_function, the kill check of the instruction hook), set for the
+//! duration of one run; redis.call and redis.pcall are set in the `redis` table itself.
 
 use mlua::{Function, HookTriggers, Lua, LuaOptions, StdLib, Table, Value, VmState};
 
@@ -48,6 +49,9 @@ pub struct Vm {
     pub gmeta: Table,
     /// The dispatcher slot (field `f`).
     pub slot: Table,
+    /// The real `redis` table behind its read-only proxy (redis.call and redis.pcall are set
+    /// in it for each run).
+    pub redis: Table,
     /// Runs a compiled script (EVAL) or a library's code (FUNCTION LOAD) under the message
     /// handler: returns `true, result` or `false, error table`.
     pub run_chunk: Function,
@@ -66,33 +70,32 @@ impl Vm {
             g.raw_set(name, Value::Nil)?;
         }
         let m: Table = lua.load(SANDBOX).set_name("=[larder]").call(())?;
-        let wrap: Function = m.get("wrap")?;
-        g.raw_set("cjson", super::lib_cjson::open(&lua, &wrap)?)?;
-        g.raw_set("cmsgpack", super::lib_cmsgpack::open(&lua, &wrap)?)?;
-        g.raw_set("bit", super::lib_bit::open(&lua, &wrap)?)?;
-        g.raw_set("struct", super::lib_struct::open(&lua, &wrap)?)?;
-        api::replace_random(&lua, &g.raw_get::<Table>("math")?, &wrap)?;
+        g.raw_set("cjson", super::lib_cjson::open(&lua)?)?;
+        g.raw_set("cmsgpack", super::lib_cmsgpack::open(&lua)?)?;
+        g.raw_set("bit", super::lib_bit::open(&lua)?)?;
+        g.raw_set("struct", super::lib_struct::open(&lua)?)?;
+        api::replace_random(&lua, &g.raw_get::<Table>("math")?)?;
 
         let slot = lua.create_table()?;
-        let redis = api::redis_table(&lua, &wrap, kind)?;
-        m.get::<Function>("runtime_api")?.call::<()>((&redis, &slot))?;
-        g.raw_set("redis", redis)?;
+        let redis = api::redis_table(&lua, &slot, kind)?;
+        g.raw_set("redis", &redis)?;
         let load_env = match kind {
             Kind::Eval => None,
             Kind::Functions => {
-                let r = api::load_redis_table(&lua, &wrap)?;
-                Some(m.get::<Function>("load_env")?.call::<Table>((r, &slot))?)
+                let r = api::load_redis_table(&lua, &slot)?;
+                Some(m.get::<Function>("load_env")?.call::<Table>(r)?)
             }
         };
         let libs = lua.create_sequence_from([
             "string", "math", "table", "coroutine", "redis", "cjson", "cmsgpack", "bit", "struct",
         ])?;
-        let (hidden, gmeta): (Table, Table) = m.get::<Function>("seal")?.call((g, libs))?;
+        let errvalue = lua.create_function(|lua, v: Value| api::error_value(lua, v))?;
+        let (hidden, gmeta): (Table, Table) = m.get::<Function>("seal")?.call((g, libs, errvalue))?;
         let handler = api::message_handler(&lua)?;
         let run_chunk: Function = m.get::<Function>("eval_runner")?.call(&handler)?;
         let run_function: Function = m.get::<Function>("function_runner")?.call(&handler)?;
         install_hook(&lua, &slot, false)?;
-        Ok(Vm { lua, hidden, gmeta, slot, run_chunk, run_function, load_env })
+        Ok(Vm { lua, hidden, gmeta, slot, redis, run_chunk, run_function, load_env })
     }
 
     /// Puts back the periodic hook after a kill made it fire on every line.
@@ -127,11 +130,11 @@ fn check_interrupt(lua: &Lua, slot: &Table) -> mlua::Result<VmState> {
     match f.call::<i64>(0)? {
         interrupt::KILL => {
             install_hook(lua, slot, true)?;
-            Err(mlua::Error::external(api::ScriptError("ERR Script killed by user with SCRIPT KILL...".into())))
+            Err(api::raise_err(b"ERR Script killed by user with SCRIPT KILL...".to_vec(), false))
         }
         interrupt::LOAD_TIMEOUT => {
             install_hook(lua, slot, true)?;
-            Err(mlua::Error::external(api::ScriptError("ERR FUNCTION LOAD timeout".into())))
+            Err(api::raise_err(b"ERR FUNCTION LOAD timeout".to_vec(), false))
         }
         _ => Ok(VmState::Continue),
     }

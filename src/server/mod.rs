@@ -142,6 +142,8 @@ pub struct Server {
     pub started_unix: u64,
     /// The running script or function.
     pub script: ScriptState,
+    /// Lua scripting and function libraries.
+    pub scripting: crate::scripting::Scripting,
 }
 
 /// The script (or function) holding the keyspace, if any: others answer -BUSY once it has run
@@ -209,6 +211,7 @@ impl Server {
             startup_memory: 0,
             started_unix: larder_engine::clock::now_ms() / 1000,
             script: ScriptState::default(),
+            scripting: crate::scripting::Scripting::new(),
         };
         srv.hot.active_expire.store(true, Relaxed);
         srv.apply_config();

@@ -7,9 +7,11 @@
 //! [tag u8][flags u8][lfu u8][pad u8][lru u32] [expire_ms u64]? [varint key_len][varint payload_len] key payload
 //! ```
 //!
-//! The payload is the string bytes (`TAG_EMB`), an `i64` (`TAG_INT`) or a pointer to a boxed
-//! [`Object`] (`TAG_OBJ`: growable strings and, later, collections). A 16-byte key with a
-//! 100-byte value fits a 128-byte allocator class; Redis needs four allocations for the same.
+//! The payload is the string bytes (`TAG_EMB`), an `i64` (`TAG_INT`) or an [`Object`] stored
+//! in the block itself (`TAG_OBJ`: growable strings and collections), 8-byte aligned after
+//! padding that follows from the other lengths. A 16-byte key with a 100-byte value fits a
+//! 128-byte allocator class, and a small hash is one block plus its packed buffer; Redis needs
+//! three or four allocations for the same.
 //!
 //! All `unsafe` of the keyspace lives in this file. The invariant every method relies on: `ptr`
 //! points to a live block of exactly `block_len(header)` bytes allocated with `layout(len)`, whose
@@ -25,6 +27,9 @@ const TAG_INT: u8 = 1;
 const TAG_OBJ: u8 = 2;
 
 const FLAG_EXPIRE: u8 = 1;
+
+// Objects are stored 8-byte aligned inside blocks that are 8-byte aligned.
+const _: () = assert!(std::mem::align_of::<Object>() <= 8);
 
 const HEADER: usize = 8;
 
@@ -70,6 +75,17 @@ fn varint_len(mut v: u64) -> usize {
     n
 }
 
+/// Bytes of padding before a payload starting at `start` so an object payload is 8-byte
+/// aligned (blocks themselves are 8-aligned); other payloads need none.
+#[inline]
+fn pad(tag: u8, start: usize) -> usize {
+    if tag == TAG_OBJ {
+        (8 - start % 8) % 8
+    } else {
+        0
+    }
+}
+
 fn layout(len: usize) -> Layout {
     // Header alignment is 8; lengths of real entries are far below isize::MAX, and a key or value
     // larger than the address space cannot have been received in the first place.
@@ -86,15 +102,11 @@ impl Entry {
         let (tag, payload_len) = match &value {
             Value::Bytes(b) => (TAG_EMB, b.len()),
             Value::Int(_) => (TAG_INT, 8),
-            Value::Obj(_) => (TAG_OBJ, std::mem::size_of::<*mut Object>()),
+            Value::Obj(_) => (TAG_OBJ, std::mem::size_of::<Object>()),
         };
         let exp_len = if expire_ms.is_some() { 8 } else { 0 };
-        let len = HEADER
-            + exp_len
-            + varint_len(key.len() as u64)
-            + varint_len(payload_len as u64)
-            + key.len()
-            + payload_len;
+        let start = HEADER + exp_len + varint_len(key.len() as u64) + varint_len(payload_len as u64) + key.len();
+        let len = start + pad(tag, start) + payload_len;
         let lay = layout(len);
         // SAFETY: `lay` has non-zero size (HEADER > 0).
         let raw = unsafe { alloc::alloc(lay) };
@@ -119,10 +131,13 @@ impl Entry {
             off += write_varint(p.add(off), payload_len as u64);
             ptr::copy_nonoverlapping(key.as_ptr(), p.add(off), key.len());
             off += key.len();
+            off += pad(tag, off);
             match value {
                 Value::Bytes(b) => ptr::copy_nonoverlapping(b.as_ptr(), p.add(off), b.len()),
                 Value::Int(i) => ptr::write_unaligned(p.add(off) as *mut i64, i),
-                Value::Obj(o) => ptr::write_unaligned(p.add(off) as *mut *mut Object, Box::into_raw(o)),
+                // `off` is 8-aligned here (the block is, and `pad` aligned the offset), so the
+                // object is written in place, moved out of its box.
+                Value::Obj(o) => ptr::write(p.add(off) as *mut Object, *o),
             }
         }
         Entry { ptr }
@@ -158,9 +173,28 @@ impl Entry {
         }
     }
 
-    fn block_len(&self) -> usize {
+    /// (offset of the payload, payload length): after the key, plus the padding that aligns
+    /// an object payload.
+    #[inline]
+    fn payload_at(&self) -> (usize, usize) {
         let (off, klen, plen) = self.lengths();
-        off + klen + plen
+        let start = off + klen;
+        (start + pad(self.tag(), start), plen)
+    }
+
+    fn block_len(&self) -> usize {
+        let (at, plen) = self.payload_at();
+        at + plen
+    }
+
+    /// The object stored in the block (callers check the tag first).
+    ///
+    /// # Safety
+    /// The tag must be `TAG_OBJ`.
+    #[inline]
+    unsafe fn object_ptr(&self) -> *mut Object {
+        let (at, _) = self.payload_at();
+        self.ptr.as_ptr().add(at) as *mut Object
     }
 
     /// The key.
@@ -174,16 +208,16 @@ impl Entry {
     /// The value.
     #[inline]
     pub fn value(&self) -> ValueRef<'_> {
-        let (off, klen, plen) = self.lengths();
-        // SAFETY: the payload lies at [off + klen, off + klen + plen) and was written with the
-        // representation that `tag` names; an OBJ pointer came from Box::into_raw and is live
-        // until the entry is dropped or rebuilt.
+        let (at, plen) = self.payload_at();
+        // SAFETY: the payload lies at [at, at + plen) and was written with the representation
+        // that `tag` names; an object lives there, aligned, until the entry is dropped or
+        // rebuilt, and `&self` keeps it borrowed.
         unsafe {
-            let p = self.ptr.as_ptr().add(off + klen);
+            let p = self.ptr.as_ptr().add(at);
             match self.tag() {
                 TAG_EMB => ValueRef::Bytes(std::slice::from_raw_parts(p, plen)),
                 TAG_INT => ValueRef::Int(ptr::read_unaligned(p as *const i64)),
-                _ => ValueRef::Obj(&*ptr::read_unaligned(p as *const *mut Object)),
+                _ => ValueRef::Obj(&*(p as *const Object)),
             }
         }
     }
@@ -193,12 +227,8 @@ impl Entry {
         if self.tag() != TAG_OBJ {
             return None;
         }
-        let (off, klen, _) = self.lengths();
-        // SAFETY: as in `value`; `&mut self` guarantees exclusive access to the object.
-        unsafe {
-            let p = self.ptr.as_ptr().add(off + klen);
-            Some(&mut *ptr::read_unaligned(p as *const *mut Object))
-        }
+        // SAFETY: the tag is TAG_OBJ; `&mut self` guarantees exclusive access to the object.
+        unsafe { Some(&mut *self.object_ptr()) }
     }
 
     /// Overwrites an inline string value in place when the new one has the same length.
@@ -233,27 +263,22 @@ impl Entry {
         if self.tag() != TAG_OBJ {
             return None;
         }
-        let (off, klen, _) = self.lengths();
-        // SAFETY: read the owned pointer, then retag the block as an empty inline string so
-        // Drop will not free it again. The block keeps its length (dealloc uses the original
-        // layout computed from lengths, so we rebuild instead of retagging in place).
-        let obj = unsafe {
-            let p = self.ptr.as_ptr().add(off + klen);
-            Box::from_raw(ptr::read_unaligned(p as *const *mut Object))
-        };
+        // SAFETY: the tag is TAG_OBJ. The object is moved out bitwise; the old block is then
+        // freed without running Drop on it (free_block_only), so it is dropped exactly once,
+        // by whoever owns the returned box.
+        let obj = unsafe { ptr::read(self.object_ptr()) };
         let rebuilt = Self::build(self.key(), Value::Bytes(b""), self.expire_ms(), self.lru(), self.lfu());
-        // The old block must be freed without dropping the object we just took.
         let old = std::mem::replace(self, rebuilt);
         old.free_block_only();
-        Some(obj)
+        Some(Box::new(obj))
     }
 
     fn free_block_only(self) {
         let len = self.block_len();
         let p = self.ptr.as_ptr();
         std::mem::forget(self);
-        // SAFETY: the block was allocated with layout(len); the object pointer it held has
-        // already been taken by the caller.
+        // SAFETY: the block was allocated with layout(len); the object it held (if any) has
+        // already been moved out by the caller.
         unsafe { alloc::dealloc(p, layout(len)) };
     }
 
@@ -283,28 +308,22 @@ impl Entry {
             }
             (None, None) => {}
             _ => {
-                let (off, klen, plen) = self.lengths();
-                let tag = self.tag();
-                // SAFETY: payload bytes are at [off + klen, off + klen + plen). We copy them
-                // raw into the new block (moving ownership of an OBJ pointer), then free the
-                // old block without running Drop on its payload.
-                let payload = unsafe { std::slice::from_raw_parts(self.ptr.as_ptr().add(off + klen), plen) };
-                let value = match tag {
-                    TAG_EMB => Value::Bytes(payload),
-                    // An 8-byte placeholder with the right length; overwritten below.
-                    _ => Value::Int(0),
-                };
-                let rebuilt = Self::build(self.key(), value, expire_ms, self.lru(), self.lfu());
-                if tag != TAG_EMB {
-                    let (noff, nklen, nplen) = rebuilt.lengths();
-                    debug_assert_eq!(nplen, plen);
-                    // SAFETY: both payloads are `plen` (8) bytes; copying the raw bytes moves
-                    // the integer or the object pointer; the tag is restored to the old one.
-                    unsafe {
-                        ptr::copy_nonoverlapping(payload.as_ptr(), rebuilt.ptr.as_ptr().add(noff + nklen), plen);
-                        *rebuilt.ptr.as_ptr() = tag;
+                let (at, plen) = self.payload_at();
+                let (lru, lfu) = (self.lru(), self.lfu());
+                // SAFETY: the payload lies at [at, at + plen) with the representation `tag`
+                // names. An object is moved out bitwise into the new block; the old block is
+                // then freed without running Drop on its payload, so nothing is dropped twice.
+                let rebuilt = unsafe {
+                    let p = self.ptr.as_ptr().add(at);
+                    match self.tag() {
+                        TAG_EMB => Self::build(self.key(), Value::Bytes(std::slice::from_raw_parts(p, plen)), expire_ms, lru, lfu),
+                        TAG_INT => Self::build(self.key(), Value::Int(ptr::read_unaligned(p as *const i64)), expire_ms, lru, lfu),
+                        _ => {
+                            let obj = ptr::read(p as *const Object);
+                            Self::build(self.key(), Value::Obj(Box::new(obj)), expire_ms, lru, lfu)
+                        }
                     }
-                }
+                };
                 let old = std::mem::replace(self, rebuilt);
                 old.free_block_only();
             }
@@ -347,14 +366,12 @@ impl Entry {
 
 impl Drop for Entry {
     fn drop(&mut self) {
-        let (off, klen, _) = self.lengths();
         let len = self.block_len();
-        // SAFETY: an OBJ payload holds a pointer from Box::into_raw that nothing else owns; the
+        // SAFETY: an OBJ payload is an object this entry owns, dropped here exactly once; the
         // block was allocated with layout(len).
         unsafe {
             if self.tag() == TAG_OBJ {
-                let p = self.ptr.as_ptr().add(off + klen);
-                drop(Box::from_raw(ptr::read_unaligned(p as *const *mut Object)));
+                ptr::drop_in_place(self.object_ptr());
             }
             alloc::dealloc(self.ptr.as_ptr(), layout(len));
         }
@@ -475,6 +492,35 @@ mod tests {
         let taken = o.take_object();
         assert!(matches!(taken.as_deref(), Some(Object::Str(v)) if v == b"abcdef"));
         assert!(matches!(o.value(), ValueRef::Bytes(b"")));
+    }
+
+    #[test]
+    fn objects_after_keys_of_every_length_survive_every_change() {
+        // Each key length gives a different padding before the object payload.
+        for klen in 0..24 {
+            let key = vec![b'k'; klen];
+            let body = format!("value-for-{klen}").into_bytes();
+            let mut e = Entry::new(&key, Value::Obj(Box::new(Object::Str(body.clone()))), None);
+            assert_eq!(e.key(), &key[..]);
+            e.set_expire(Some(1000 + klen as u64));
+            e.set_lru(klen as u32);
+            if let Some(Object::Str(v)) = e.object_mut() {
+                v.extend_from_slice(b"+more");
+            }
+            e.set_expire(None);
+            let mut want = body.clone();
+            want.extend_from_slice(b"+more");
+            match e.value() {
+                ValueRef::Obj(Object::Str(v)) => assert_eq!(v, &want),
+                _ => panic!("wrong repr at key length {klen}"),
+            }
+            assert_eq!((e.key(), e.lru()), (&key[..], klen as u32));
+            if klen % 2 == 0 {
+                let taken = e.take_object();
+                assert!(matches!(taken.as_deref(), Some(Object::Str(v)) if *v == want));
+            }
+            // Dropping `e` frees the object (if still there) and the block exactly once.
+        }
     }
 
     #[test]

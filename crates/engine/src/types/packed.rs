@@ -121,6 +121,9 @@ impl Packed {
 
     /// Appends an element.
     pub fn push_back(&mut self, v: &[u8]) {
+        // Exact growth, as a listpack reallocates: a small collection's buffer is most of its
+        // memory, and doubling would leave up to half of it unused.
+        self.buf.reserve_exact(varint_len(v.len()) + v.len());
         put_varint(&mut self.buf, v.len());
         self.buf.extend_from_slice(v);
         self.len += 1;
@@ -138,6 +141,7 @@ impl Packed {
         put_varint(&mut enc, v.len());
         enc.extend_from_slice(v);
         let pos = pos.min(self.buf.len());
+        self.buf.reserve_exact(enc.len());
         self.buf.splice(pos..pos, enc);
         self.len += 1;
     }

@@ -79,7 +79,7 @@ enum Repr {
     /// Distinct members in insertion order.
     Packed(Packed),
     /// Members as the keys of value-less entries.
-    Table(Table),
+    Table(Box<Table>),
 }
 
 /// The hash of a member in a hashtable-encoded set, seeded per process so that members chosen
@@ -143,7 +143,7 @@ impl Set {
         } else if size_hint <= limits.set_entries {
             Repr::Packed(Packed::new())
         } else {
-            Repr::Table(Table::new())
+            Repr::Table(Box::new(Table::new()))
         };
         Set { repr }
     }
@@ -510,7 +510,7 @@ impl Set {
             let b = m.bytes(&mut buf);
             t.insert_new(member_hash(b), Entry::new(b, Value::Bytes(b""), None));
         }
-        self.repr = Repr::Table(t);
+        self.repr = Repr::Table(Box::new(t));
     }
 
     fn convert_to_packed(&mut self) {
@@ -535,7 +535,7 @@ impl Clone for Set {
                 for e in t.iter() {
                     copy.insert_new(member_hash(e.key()), Entry::new(e.key(), Value::Bytes(b""), None));
                 }
-                Repr::Table(copy)
+                Repr::Table(Box::new(copy))
             }
         };
         Set { repr }

@@ -44,7 +44,7 @@ enum Repr {
     /// One node: Redis's "listpack" encoding.
     Packed(Node),
     /// Many nodes: Redis's "quicklist" encoding.
-    Quick(Quick),
+    Quick(Box<Quick>),
 }
 
 impl Default for List {
@@ -113,7 +113,7 @@ impl List {
         if let Repr::Packed(n) = &mut self.repr {
             if fill.exceeds(n.lp_size().saturating_add(add_bytes), n.len() + add_count) {
                 let n = std::mem::take(n);
-                self.repr = Repr::Quick(Quick::from_node(n));
+                self.repr = Repr::Quick(Box::new(Quick::from_node(n)));
             }
         }
     }

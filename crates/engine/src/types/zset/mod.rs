@@ -45,7 +45,7 @@ enum Repr {
     /// Sorted pairs in one buffer.
     Packed(ListPack),
     /// Tree plus member index.
-    Tree(Sorted),
+    Tree(Box<Sorted>),
 }
 
 /// The "skiplist" encoding: ordered pairs and the index of their leaves.
@@ -160,7 +160,7 @@ impl ZSet {
         if size_hint <= limits.zset_entries && member_len <= limits.zset_value {
             ZSet::new()
         } else {
-            ZSet { repr: Repr::Tree(Sorted::default()) }
+            ZSet { repr: Repr::Tree(Box::default()) }
         }
     }
 
@@ -182,7 +182,7 @@ impl ZSet {
             for (m, score) in &pairs {
                 s.insert_new(m, *score);
             }
-            ZSet { repr: Repr::Tree(s) }
+            ZSet { repr: Repr::Tree(Box::new(s)) }
         }
     }
 
@@ -532,7 +532,7 @@ impl ZSet {
             for (m, score) in lp.iter() {
                 s.insert_new(m, score);
             }
-            self.repr = Repr::Tree(s);
+            self.repr = Repr::Tree(Box::new(s));
         }
     }
 }
