@@ -454,6 +454,16 @@ fn tracking(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
         if old.bcast != s.bcast {
             return Err(CmdError::Static("ERR You can't switch BCAST mode on/off before disabling tracking for this client, and then re-enabling it with a different mode."));
         }
+        // Enabling BCAST again adds prefixes to the ones registered before.
+        if s.bcast {
+            let mut merged = old.prefixes.clone();
+            for p in std::mem::take(&mut s.prefixes) {
+                if !merged.contains(&p) {
+                    merged.push(p);
+                }
+            }
+            s.prefixes = merged;
+        }
     }
     if s.optin && s.optout {
         return Err(CmdError::Static("ERR You can't use OPTIN and OPTOUT at the same time"));

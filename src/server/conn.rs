@@ -247,7 +247,11 @@ impl Conn {
                             gate = wait_gate(srv, worker);
                         }
                         if gate.is_none() && !dispatch::allowed_when_busy(srv, args) {
-                            // A busy script holds the keyspace.
+                            // A busy script holds the keyspace; inside MULTI the refusal aborts
+                            // the transaction, as any refused command does.
+                            if let Some(m) = self.sess.multi.as_mut() {
+                                m.aborted = true;
+                            }
                             Reply::new(&mut self.wbuf, self.sess.resp3).error(srv.busy_error().as_bytes());
                             srv.stats.count_error(srv.busy_error());
                             self.rstart += consumed;

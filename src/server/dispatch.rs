@@ -150,8 +150,13 @@ pub fn execute<'s>(
         }
     }
     ThreadStats::add(&tstats.commands, 1);
-    if outcome == Outcome::Done {
-        finish_reply_mode(sess, out, mark);
+    if outcome == Outcome::Done && sess.reply_mode != ReplyMode::On {
+        // RESP3 (un)subscribe confirmations are pushes, which CLIENT REPLY OFF/SKIP do not hide.
+        let pushes =
+            sess.resp3 && matches!(resolve(srv, args), Ok((_, s)) if s.has(flag::PUBSUB) && s.name.contains("subscribe"));
+        if !pushes {
+            finish_reply_mode(sess, out, mark);
+        }
     }
     outcome
 }

@@ -101,6 +101,8 @@ impl Tracking {
     pub fn invalidate(&self, srv: &Server, modified: &[Box<[u8]>], flushed: bool, writer: u64, worker: Option<usize>) {
         // Receiver client id → keys it must drop (None: everything, after a flush).
         let mut per_client: HashMap<u64, Option<Vec<&[u8]>>> = HashMap::new();
+        // BCAST: one message per (client, matching prefix), as Redis sends them.
+        let mut per_prefix: Vec<(u64, Vec<&[u8]>)> = Vec::new();
         let clients = self.clients.lock().clone();
         if flushed {
             self.keys.lock().clear();
@@ -122,18 +124,24 @@ impl Tracking {
             }
             drop(table);
             for (id, s) in clients.iter().filter(|(_, s)| s.bcast) {
-                for key in modified {
-                    if s.prefixes.is_empty() || s.prefixes.iter().any(|p| key.starts_with(p)) {
-                        match per_client.entry(*id).or_insert_with(|| Some(Vec::new())) {
-                            Some(list) if !list.contains(&&key[..]) => list.push(key),
-                            _ => {}
+                let prefixes: Vec<&[u8]> =
+                    if s.prefixes.is_empty() { vec![&b""[..]] } else { s.prefixes.iter().map(Vec::as_slice).collect() };
+                for p in prefixes {
+                    let mut keys: Vec<&[u8]> = Vec::new();
+                    for key in modified.iter().filter(|k| k.starts_with(p)) {
+                        if !keys.contains(&&key[..]) {
+                            keys.push(key);
                         }
+                    }
+                    if !keys.is_empty() {
+                        per_prefix.push((*id, keys));
                     }
                 }
             }
         }
         let mut outgoing: Vec<(usize, Delivery)> = Vec::new();
-        for (id, keys) in per_client {
+        let groups = per_client.into_iter().chain(per_prefix.into_iter().map(|(id, keys)| (id, Some(keys))));
+        for (id, keys) in groups {
             let Some(s) = clients.get(&id) else { continue };
             if s.noloop && id == writer {
                 continue;
