@@ -186,3 +186,14 @@ fn client_list_and_kill_know_pubsub_clients() {
     assert_eq!(killed, 1);
     assert!(sub.read_to_close(2000).1, "subscriber connection closed");
 }
+
+#[test]
+fn subscribe_confirmations_are_sent_even_with_client_reply_off() {
+    let srv = TestServer::start();
+    let mut sub = srv.raw();
+    sub.send(&cmd(&[b"CLIENT", b"REPLY", b"OFF"]));
+    assert_eq!(sub.cmd(&[b"PSUBSCRIBE", b"*"]), b"*3\r\n$10\r\npsubscribe\r\n$1\r\n*\r\n:1\r\n");
+    let mut c = srv.client();
+    let _: i64 = redis::cmd("PUBLISH").arg("ch").arg("m").query(&mut c).expect("publish");
+    assert_eq!(sub.read_reply(), b"*4\r\n$8\r\npmessage\r\n$1\r\n*\r\n$2\r\nch\r\n$1\r\nm\r\n");
+}

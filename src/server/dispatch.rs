@@ -151,9 +151,9 @@ pub fn execute<'s>(
     }
     ThreadStats::add(&tstats.commands, 1);
     if outcome == Outcome::Done && sess.reply_mode != ReplyMode::On {
-        // RESP3 (un)subscribe confirmations are pushes, which CLIENT REPLY OFF/SKIP do not hide.
-        let pushes =
-            sess.resp3 && matches!(resolve(srv, args), Ok((_, s)) if s.has(flag::PUBSUB) && s.name.contains("subscribe"));
+        // (Un)subscribe confirmations are pushed (in RESP2 too), so CLIENT REPLY OFF/SKIP do
+        // not hide them, as in Redis.
+        let pushes = matches!(resolve(srv, args), Ok((_, s)) if s.has(flag::PUBSUB) && s.name.contains("subscribe"));
         if !pushes {
             finish_reply_mode(sess, out, mark);
         }
