@@ -143,7 +143,7 @@ impl Set {
         } else if size_hint <= limits.set_entries {
             Repr::Packed(Packed::new())
         } else {
-            Repr::Table(Box::new(Table::new()))
+            Repr::Table(Box::default())
         };
         Set { repr }
     }
