@@ -15,15 +15,114 @@ const A: u64 = acl::SLOW | acl::SCRIPTING;
 const AW: u64 = acl::WRITE | acl::SLOW | acl::SCRIPTING;
 
 static SUBS: &[CommandSpec] = &[
-    cmd("delete", 3, flag::NOSCRIPT | flag::WRITE, AW, Keys::None, G, "7.0.0", "O(1)", "Deletes a library and its functions.", delete),
-    cmd("dump", 2, flag::NOSCRIPT, A, Keys::None, G, "7.0.0", "O(N) where N is the number of functions", "Dumps all libraries into a serialized binary payload.", dump),
-    cmd("flush", -2, flag::NOSCRIPT | flag::WRITE, AW, Keys::None, G, "7.0.0", "O(N) where N is the number of functions deleted", "Deletes all libraries and functions.", flush),
-    cmd("help", 2, flag::LOADING | flag::STALE, A, Keys::None, G, "7.0.0", "O(1)", "Returns helpful text about the different subcommands.", help),
-    cmd("kill", 2, flag::NOSCRIPT | flag::ALLOW_BUSY, A, Keys::None, G, "7.0.0", "O(1)", "Terminates a function during execution.", kill),
-    cmd("list", -2, flag::NOSCRIPT, A, Keys::None, G, "7.0.0", "O(N) where N is the number of functions", "Returns information about all libraries.", list),
-    cmd("load", -3, flag::NOSCRIPT | flag::WRITE | flag::DENYOOM, AW, Keys::None, G, "7.0.0", "O(1) (considering compilation time is redundant)", "Creates a library.", load),
-    cmd("restore", -3, flag::NOSCRIPT | flag::WRITE | flag::DENYOOM, AW, Keys::None, G, "7.0.0", "O(N) where N is the number of functions on the payload", "Restores all libraries from a payload.", restore),
-    cmd("stats", 2, flag::NOSCRIPT | flag::ALLOW_BUSY, A, Keys::None, G, "7.0.0", "O(1)", "Returns information about a function during execution.", stats),
+    cmd(
+        "delete",
+        3,
+        flag::NOSCRIPT | flag::WRITE,
+        AW,
+        Keys::None,
+        G,
+        "7.0.0",
+        "O(1)",
+        "Deletes a library and its functions.",
+        delete,
+    ),
+    cmd(
+        "dump",
+        2,
+        flag::NOSCRIPT,
+        A,
+        Keys::None,
+        G,
+        "7.0.0",
+        "O(N) where N is the number of functions",
+        "Dumps all libraries into a serialized binary payload.",
+        dump,
+    ),
+    cmd(
+        "flush",
+        -2,
+        flag::NOSCRIPT | flag::WRITE,
+        AW,
+        Keys::None,
+        G,
+        "7.0.0",
+        "O(N) where N is the number of functions deleted",
+        "Deletes all libraries and functions.",
+        flush,
+    ),
+    cmd(
+        "help",
+        2,
+        flag::LOADING | flag::STALE,
+        A,
+        Keys::None,
+        G,
+        "7.0.0",
+        "O(1)",
+        "Returns helpful text about the different subcommands.",
+        help,
+    ),
+    cmd(
+        "kill",
+        2,
+        flag::NOSCRIPT | flag::ALLOW_BUSY,
+        A,
+        Keys::None,
+        G,
+        "7.0.0",
+        "O(1)",
+        "Terminates a function during execution.",
+        kill,
+    ),
+    cmd(
+        "list",
+        -2,
+        flag::NOSCRIPT,
+        A,
+        Keys::None,
+        G,
+        "7.0.0",
+        "O(N) where N is the number of functions",
+        "Returns information about all libraries.",
+        list,
+    ),
+    cmd(
+        "load",
+        -3,
+        flag::NOSCRIPT | flag::WRITE | flag::DENYOOM,
+        AW,
+        Keys::None,
+        G,
+        "7.0.0",
+        "O(1) (considering compilation time is redundant)",
+        "Creates a library.",
+        load,
+    ),
+    cmd(
+        "restore",
+        -3,
+        flag::NOSCRIPT | flag::WRITE | flag::DENYOOM,
+        AW,
+        Keys::None,
+        G,
+        "7.0.0",
+        "O(N) where N is the number of functions on the payload",
+        "Restores all libraries from a payload.",
+        restore,
+    ),
+    cmd(
+        "stats",
+        2,
+        flag::NOSCRIPT | flag::ALLOW_BUSY,
+        A,
+        Keys::None,
+        G,
+        "7.0.0",
+        "O(1)",
+        "Returns information about a function during execution.",
+        stats,
+    ),
 ];
 
 /// FUNCTION, FCALL and FCALL_RO.
@@ -31,15 +130,48 @@ pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         subcommands: SUBS,
         flags: flag::CONTAINER,
-        ..cmd("function", -2, 0, acl::SLOW, Keys::None, G, "7.0.0", "Depends on subcommand.", "A container for function commands.", help)
+        ..cmd(
+            "function",
+            -2,
+            0,
+            acl::SLOW,
+            Keys::None,
+            G,
+            "7.0.0",
+            "Depends on subcommand.",
+            "A container for function commands.",
+            help,
+        )
     },
     CommandSpec {
         movable_key: Some(first_numkeys_key),
-        ..cmd("fcall", -3, RUN, A, Keys::None, G, "7.0.0", "Depends on the function that is executed.", "Invokes a function.", fcall)
+        ..cmd(
+            "fcall",
+            -3,
+            RUN,
+            A,
+            Keys::None,
+            G,
+            "7.0.0",
+            "Depends on the function that is executed.",
+            "Invokes a function.",
+            fcall,
+        )
     },
     CommandSpec {
         movable_key: Some(first_numkeys_key),
-        ..cmd("fcall_ro", -3, RUN_RO, A, Keys::None, G, "7.0.0", "Depends on the function that is executed.", "Invokes a read-only function.", fcall_ro)
+        ..cmd(
+            "fcall_ro",
+            -3,
+            RUN_RO,
+            A,
+            Keys::None,
+            G,
+            "7.0.0",
+            "Depends on the function that is executed.",
+            "Invokes a read-only function.",
+            fcall_ro,
+        )
     },
 ];
 
@@ -126,7 +258,11 @@ fn restore(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
         Some(p) if eq_ic(p, "append") => RestorePolicy::Append,
         Some(p) if eq_ic(p, "replace") => RestorePolicy::Replace,
         Some(p) if eq_ic(p, "flush") => RestorePolicy::Flush,
-        Some(_) => return Err(CmdError::Static("ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.")),
+        Some(_) => {
+            return Err(CmdError::Static(
+                "ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.",
+            ))
+        }
     };
     ctx.srv.scripting.function_restore(&args[2], policy)?;
     ctx.reply().ok();

@@ -25,36 +25,157 @@ pub fn first_numkeys_key(args: Args<'_>) -> Option<usize> {
 }
 
 static SUBS: &[CommandSpec] = &[
-    cmd("debug", 3, flag::NOSCRIPT, A, Keys::None, G, "3.2.0", "O(1)", "Sets the debug mode of server-side Lua scripts.", debug),
-    cmd("exists", -3, flag::NOSCRIPT, A, Keys::None, G, "2.6.0", "O(N) with N being the number of scripts to check (so checking a single script is an O(1) operation).", "Determines whether server-side Lua scripts exist in the script cache.", exists),
-    cmd("flush", -2, flag::NOSCRIPT, A, Keys::None, G, "2.6.0", "O(N) with N being the number of scripts in cache", "Removes all server-side Lua scripts from the script cache.", flush),
-    cmd("help", 2, flag::LOADING | flag::STALE, A, Keys::None, G, "5.0.0", "O(1)", "Returns helpful text about the different subcommands.", help),
-    cmd("kill", 2, flag::NOSCRIPT | flag::ALLOW_BUSY, A, Keys::None, G, "2.6.0", "O(1)", "Terminates a server-side Lua script during execution.", kill),
-    cmd("load", 3, flag::NOSCRIPT | flag::STALE, A, Keys::None, G, "2.6.0", "O(N) with N being the length in bytes of the script body.", "Loads a server-side Lua script to the script cache.", load),
+    cmd(
+        "debug",
+        3,
+        flag::NOSCRIPT,
+        A,
+        Keys::None,
+        G,
+        "3.2.0",
+        "O(1)",
+        "Sets the debug mode of server-side Lua scripts.",
+        debug,
+    ),
+    cmd(
+        "exists",
+        -3,
+        flag::NOSCRIPT,
+        A,
+        Keys::None,
+        G,
+        "2.6.0",
+        "O(N) with N being the number of scripts to check (so checking a single script is an O(1) operation).",
+        "Determines whether server-side Lua scripts exist in the script cache.",
+        exists,
+    ),
+    cmd(
+        "flush",
+        -2,
+        flag::NOSCRIPT,
+        A,
+        Keys::None,
+        G,
+        "2.6.0",
+        "O(N) with N being the number of scripts in cache",
+        "Removes all server-side Lua scripts from the script cache.",
+        flush,
+    ),
+    cmd(
+        "help",
+        2,
+        flag::LOADING | flag::STALE,
+        A,
+        Keys::None,
+        G,
+        "5.0.0",
+        "O(1)",
+        "Returns helpful text about the different subcommands.",
+        help,
+    ),
+    cmd(
+        "kill",
+        2,
+        flag::NOSCRIPT | flag::ALLOW_BUSY,
+        A,
+        Keys::None,
+        G,
+        "2.6.0",
+        "O(1)",
+        "Terminates a server-side Lua script during execution.",
+        kill,
+    ),
+    cmd(
+        "load",
+        3,
+        flag::NOSCRIPT | flag::STALE,
+        A,
+        Keys::None,
+        G,
+        "2.6.0",
+        "O(N) with N being the length in bytes of the script body.",
+        "Loads a server-side Lua script to the script cache.",
+        load,
+    ),
 ];
 
 /// The scripting family's table entries.
 pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         movable_key: Some(first_numkeys_key),
-        ..cmd("eval", -3, RUN, A, Keys::None, G, "2.6.0", "Depends on the script that is executed.", "Executes a server-side Lua script.", eval)
+        ..cmd(
+            "eval",
+            -3,
+            RUN,
+            A,
+            Keys::None,
+            G,
+            "2.6.0",
+            "Depends on the script that is executed.",
+            "Executes a server-side Lua script.",
+            eval,
+        )
     },
     CommandSpec {
         movable_key: Some(first_numkeys_key),
-        ..cmd("evalsha", -3, RUN, A, Keys::None, G, "2.6.0", "Depends on the script that is executed.", "Executes a server-side Lua script by SHA1 digest.", evalsha)
+        ..cmd(
+            "evalsha",
+            -3,
+            RUN,
+            A,
+            Keys::None,
+            G,
+            "2.6.0",
+            "Depends on the script that is executed.",
+            "Executes a server-side Lua script by SHA1 digest.",
+            evalsha,
+        )
     },
     CommandSpec {
         movable_key: Some(first_numkeys_key),
-        ..cmd("eval_ro", -3, RUN_RO, A, Keys::None, G, "7.0.0", "Depends on the script that is executed.", "Executes a read-only server-side Lua script.", eval_ro)
+        ..cmd(
+            "eval_ro",
+            -3,
+            RUN_RO,
+            A,
+            Keys::None,
+            G,
+            "7.0.0",
+            "Depends on the script that is executed.",
+            "Executes a read-only server-side Lua script.",
+            eval_ro,
+        )
     },
     CommandSpec {
         movable_key: Some(first_numkeys_key),
-        ..cmd("evalsha_ro", -3, RUN_RO, A, Keys::None, G, "7.0.0", "Depends on the script that is executed.", "Executes a read-only server-side Lua script by SHA1 digest.", evalsha_ro)
+        ..cmd(
+            "evalsha_ro",
+            -3,
+            RUN_RO,
+            A,
+            Keys::None,
+            G,
+            "7.0.0",
+            "Depends on the script that is executed.",
+            "Executes a read-only server-side Lua script by SHA1 digest.",
+            evalsha_ro,
+        )
     },
     CommandSpec {
         subcommands: SUBS,
         flags: flag::CONTAINER,
-        ..cmd("script", -2, 0, acl::SLOW, Keys::None, G, "2.6.0", "Depends on subcommand.", "A container for Lua scripts management commands.", help)
+        ..cmd(
+            "script",
+            -2,
+            0,
+            acl::SLOW,
+            Keys::None,
+            G,
+            "2.6.0",
+            "Depends on subcommand.",
+            "A container for Lua scripts management commands.",
+            help,
+        )
     },
 ];
 

@@ -252,18 +252,51 @@ fn add_log_and_version(lua: &Lua, r: &Table) -> mlua::Result<()> {
     Ok(())
 }
 
-/// Calls the running script's dispatcher (the slot's `f`) with operation `op`.
-fn via_slot(slot: &Table, op: i64, args: MultiValue) -> mlua::Result<MultiValue> {
-    let Value::Function(f) = slot.raw_get::<Value>("f")? else {
+/// Operations that reach the running script's dispatcher (the slot's entry 1, which is also
+/// redis.call) other than redis.call itself. They are passed as a first argument no script can
+/// produce: a light userdata pointing into [`OPS`].
+pub mod op {
+    /// redis.pcall.
+    pub const PCALL: usize = 1;
+    /// redis.setresp.
+    pub const SETRESP: usize = 2;
+    /// redis.set_repl.
+    pub const SET_REPL: usize = 3;
+    /// redis.acl_check_cmd.
+    pub const ACL_CHECK: usize = 4;
+    /// The instruction hook's kill check.
+    pub const INTERRUPT: usize = 5;
+    /// redis.register_function.
+    pub const REGISTER: usize = 6;
+}
+
+/// The addresses operation markers point to.
+static OPS: [u8; 8] = [0; 8];
+
+/// The marker of operation `op`.
+pub fn op_value(op: usize) -> Value {
+    Value::LightUserData(mlua::LightUserData(OPS[op.min(OPS.len() - 1)..].as_ptr() as *mut std::ffi::c_void))
+}
+
+/// The operation a first argument marks, if it is a marker.
+pub fn op_of(v: &Value) -> Option<usize> {
+    let Value::LightUserData(p) = v else { return None };
+    let (base, addr) = (OPS.as_ptr() as usize, p.0 as usize);
+    (addr >= base && addr < base + OPS.len()).then(|| addr - base)
+}
+
+/// Calls the running script's dispatcher (the slot's entry 1) with operation `op`.
+pub fn via_slot(slot: &Table, op: usize, args: MultiValue) -> mlua::Result<MultiValue> {
+    let Value::Function(f) = slot.raw_get::<Value>(1)? else {
         return Err(raise_table("This function can only be called from a running script"));
     };
     let mut all = args;
-    all.push_front(Value::Integer(op as _));
+    all.push_front(op_value(op));
     f.call::<MultiValue>(all)
 }
 
-/// The `redis` table scripts see. redis.call and redis.pcall are set for each run; the other
-/// functions that need the running script reach it through `slot`.
+/// The `redis` table scripts see. redis.call is set for each run (it is the run's dispatcher);
+/// the other functions that need the running script reach it through `slot`.
 pub fn redis_table(lua: &Lua, slot: &Table, kind: Kind) -> mlua::Result<Table> {
     let r = lua.create_table()?;
     add_log_and_version(lua, &r)?;
@@ -273,7 +306,9 @@ pub fn redis_table(lua: &Lua, slot: &Table, kind: Kind) -> mlua::Result<Table> {
     for (name, v) in [("REPL_NONE", 0), ("REPL_AOF", 1), ("REPL_SLAVE", 2), ("REPL_REPLICA", 2), ("REPL_ALL", 3)] {
         r.raw_set(name, v)?;
     }
-    for (name, op) in [("setresp", 3), ("set_repl", 4), ("acl_check_cmd", 5)] {
+    for (name, op) in
+        [("pcall", op::PCALL), ("setresp", op::SETRESP), ("set_repl", op::SET_REPL), ("acl_check_cmd", op::ACL_CHECK)]
+    {
         let slot = slot.clone();
         r.raw_set(name, lua.create_function(move |_, args: MultiValue| via_slot(&slot, op, args))?)?;
     }
@@ -290,7 +325,10 @@ pub fn load_redis_table(lua: &Lua, slot: &Table) -> mlua::Result<Table> {
     let r = lua.create_table()?;
     add_log_and_version(lua, &r)?;
     let slot = slot.clone();
-    r.raw_set("register_function", lua.create_function(move |_, args: MultiValue| via_slot(&slot, 10, args))?)?;
+    r.raw_set(
+        "register_function",
+        lua.create_function(move |_, args: MultiValue| via_slot(&slot, op::REGISTER, args))?,
+    )?;
     Ok(r)
 }
 

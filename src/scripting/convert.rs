@@ -21,7 +21,7 @@ use super::api::error_table;
 const MAX_PARSE_DEPTH: usize = 128;
 /// Deepest table nesting a script may return; deeper elements are replaced by an error, as
 /// Redis does when its Lua stack runs out.
-const MAX_REPLY_DEPTH: usize = 900;
+const MAX_REPLY_DEPTH: usize = 200;
 
 /// Parses the single RESP reply in `buf` into a Lua value. An error reply becomes an error
 /// table marked `ignore_error_stats_update` (the command already counted it).
@@ -180,7 +180,13 @@ pub struct ReplyError {
 /// Writes the Lua value `v` as a reply in the caller's protocol. `script_resp3` is the
 /// protocol the script chose with redis.setresp (it decides how booleans are returned).
 /// Every error written is pushed to `errors`, in order.
-pub fn lua_to_reply(v: &Value, out: &mut Vec<u8>, caller_resp3: bool, script_resp3: bool, errors: &mut Vec<ReplyError>) {
+pub fn lua_to_reply(
+    v: &Value,
+    out: &mut Vec<u8>,
+    caller_resp3: bool,
+    script_resp3: bool,
+    errors: &mut Vec<ReplyError>,
+) {
     let mut w = Writer { out, caller_resp3, script_resp3, errors };
     w.value(v, 0);
 }

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use mlua::Function;
 
 use super::api::sha1_hex;
-use super::run::{over_maxmemory, RunOpts};
+use super::run::{over_maxmemory, Invocation, RunOpts};
 use super::vm::{Kind, Vm};
 use super::{sflag, Scripting};
 use crate::commands::{CmdError, CmdResult, Ctx};
@@ -96,13 +96,10 @@ impl EvalEngine {
         }
         let (flags, shebang_len) = parse_shebang(body).map_err(CmdError::err)?;
         // The shebang line is skipped but its newline kept, so line numbers stay right.
-        let func = self
-            .vm
-            .lua
-            .load(&body[shebang_len..])
-            .set_name("@user_script")
-            .into_function()
-            .map_err(|e| CmdError::err(format!("Error compiling script (new function): {}", compile_message(&e))))?;
+        let func =
+            self.vm.lua.load(&body[shebang_len..]).set_name("@user_script").into_function().map_err(|e| {
+                CmdError::err(format!("Error compiling script (new function): {}", compile_message(&e)))
+            })?;
         self.bodies += body.len();
         self.scripts.insert(sha.clone(), Script { flags, func, len: body.len() });
         Ok(sha)
@@ -130,7 +127,13 @@ pub fn compile_message(e: &mlua::Error) -> String {
 }
 
 /// EVAL / EVALSHA / EVAL_RO / EVALSHA_RO: `args` is the whole request.
-pub fn eval(scripting: &Scripting, ctx: &mut Ctx<'_, '_>, args: larder_resp::Args<'_>, by_sha: bool, ro: bool) -> CmdResult {
+pub fn eval(
+    scripting: &Scripting,
+    ctx: &mut Ctx<'_, '_>,
+    args: larder_resp::Args<'_>,
+    by_sha: bool,
+    ro: bool,
+) -> CmdResult {
     let numkeys = crate::commands::int_arg(&args[2])?;
     if numkeys > args.len() as i64 - 3 {
         return Err(CmdError::Static("ERR Number of keys can't be greater than number of args"));
@@ -157,10 +160,10 @@ pub fn eval(scripting: &Scripting, ctx: &mut Ctx<'_, '_>, args: larder_resp::Arg
         return Err(CmdError::Static("NOSCRIPT No matching script. Please use EVAL."));
     };
     let opts = prepare(ctx, script.flags, ro, true, sha)?;
-    let func = script.func.clone();
-    let all: Vec<&[u8]> = args.iter().skip(3).collect();
-    let command = args.iter().map(<[u8]>::to_vec).collect();
-    super::run::run(scripting, &engine.vm, ctx, &opts, &func, &all[..numkeys], &all[numkeys..], command);
+    super::run::run(scripting, &engine.vm, ctx, &opts, Invocation { func: &script.func, args, numkeys });
+    if !by_sha && engine.len() != scripting.stats().cached_scripts.load(std::sync::atomic::Ordering::Relaxed) {
+        scripting.update_eval_stats(Some(engine));
+    }
     Ok(())
 }
 

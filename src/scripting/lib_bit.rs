@@ -34,8 +34,7 @@ type Binary = fn(u32, u32) -> u32;
 /// Builds the library table.
 pub fn open(lua: &Lua) -> mlua::Result<Table> {
     let t = lua.create_table()?;
-    let unary: [(&'static str, Unary); 3] =
-        [("tobit", |b| b), ("bnot", |b| !b), ("bswap", |b| b.swap_bytes())];
+    let unary: [(&'static str, Unary); 3] = [("tobit", |b| b), ("bnot", |b| !b), ("bswap", |b| b.swap_bytes())];
     for (name, f) in unary {
         let func = lua.create_function(move |lua, args: MultiValue| result(lua, arg(&args, 0, name).map(f)))?;
         t.raw_set(name, func)?;

@@ -17,7 +17,7 @@ use super::api::{bad_arg, lua_type_name, raise_msg, to_bytes, to_number};
 use super::num::fmt_g;
 
 /// Deepest nesting handled whatever the configuration says (the Rust stack is the limit).
-const HARD_DEPTH: i64 = 1000;
+const HARD_DEPTH: i64 = 128;
 
 #[derive(Clone, Copy)]
 struct Cfg {
@@ -102,7 +102,10 @@ fn int_opt(lua: &Lua, args: &MultiValue, i: usize, fname: &str, lo: i64, hi: i64
         None | Some(Value::Nil) => Ok(None),
         Some(v) => match to_number(v) {
             Some(n) if n.fract() == 0.0 && (lo as f64..=hi as f64).contains(&n) => Ok(Some(n as i64)),
-            _ => Err(raise_msg(lua, &format!("bad argument #{} to '{fname}' (expected integer between {lo} and {hi})", i + 1))),
+            _ => Err(raise_msg(
+                lua,
+                &format!("bad argument #{} to '{fname}' (expected integer between {lo} and {hi})", i + 1),
+            )),
         },
     }
 }
@@ -118,7 +121,10 @@ fn enum_opt(lua: &Lua, args: &MultiValue, i: usize, fname: &str, allow_null: boo
         Some(Value::String(s)) if allow_null && &s.as_bytes()[..] == b"null" => Ok(Some(2)),
         Some(_) => {
             let opts = if allow_null { "'on', 'off', 'null'" } else { "'on', 'off'" };
-            Err(raise_msg(lua, &format!("bad argument #{} to '{fname}' (invalid option; expected one of {opts})", i + 1)))
+            Err(raise_msg(
+                lua,
+                &format!("bad argument #{} to '{fname}' (invalid option; expected one of {opts})", i + 1),
+            ))
         }
     }
 }
@@ -694,10 +700,15 @@ mod tests {
     fn decodes_like_lua_cjson() {
         let lua = Lua::new();
         assert!(matches!(dec(&lua, "[0.0, -5e3, 1023.2]"), Ok(Value::Table(_))));
-        assert!(matches!(dec(&lua, " \"\\u00e9\\ud83d\\ude00\" "), Ok(Value::String(s)) if s.to_str().map(|s| s == "é😀").unwrap_or(false)));
+        assert!(
+            matches!(dec(&lua, " \"\\u00e9\\ud83d\\ude00\" "), Ok(Value::String(s)) if s.to_str().map(|s| s == "é😀").unwrap_or(false))
+        );
         assert_eq!(dec(&lua, "").err().as_deref(), Some("Expected value but found T_END at character 1"));
         assert_eq!(dec(&lua, "{\"a\" 1}").err().as_deref(), Some("Expected colon but found T_NUMBER at character 6"));
-        assert_eq!(dec(&lua, "[1] x").err().as_deref(), Some("Expected the end but found invalid token at character 5"));
+        assert_eq!(
+            dec(&lua, "[1] x").err().as_deref(),
+            Some("Expected the end but found invalid token at character 5")
+        );
         assert_eq!(dec(&lua, "abc").err().as_deref(), Some("Expected value but found invalid token at character 1"));
         assert!(matches!(dec(&lua, "null"), Ok(Value::LightUserData(_))));
     }

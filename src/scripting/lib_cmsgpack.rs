@@ -13,7 +13,7 @@ use super::api::{bad_arg, bad_number, raise_msg, to_bytes, to_number};
 /// lua-cmsgpack's LUACMSGPACK_MAX_NESTING.
 const MAX_NESTING: usize = 16;
 /// Deepest nesting decoded (the Rust stack is the limit).
-const MAX_DECODE_DEPTH: usize = 1000;
+const MAX_DECODE_DEPTH: usize = 128;
 
 /// Builds the library table.
 pub fn open(lua: &Lua) -> mlua::Result<Table> {
@@ -97,7 +97,7 @@ fn encode_int(n: i64, out: &mut Vec<u8>) {
 
 fn encode_number(n: f64, out: &mut Vec<u8>) {
     // lua-cmsgpack's IS_INT64_EQUIVALENT: whole and representable as an int64.
-    if n.is_finite() && n.fract() == 0.0 && n >= -9.223_372_036_854_776e18 && n < 9.223_372_036_854_776e18 {
+    if n.is_finite() && n.fract() == 0.0 && (-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(&n) {
         encode_int(n as i64, out);
     } else {
         let f = n as f32;
@@ -320,7 +320,10 @@ fn unpack_full(lua: &Lua, args: &MultiValue, limit: i64, offset: i64, fname: &st
     };
     let decode_all = limit == 0 && offset == 0;
     if offset < 0 || limit < 0 {
-        return Err(raise_msg(lua, &format!("Invalid request to unpack with offset of {offset} and limit of {limit}.")));
+        return Err(raise_msg(
+            lua,
+            &format!("Invalid request to unpack with offset of {offset} and limit of {limit}."),
+        ));
     }
     if offset as u64 > s.len() as u64 {
         return Err(raise_msg(lua, &format!("Start offset {offset} greater than input length {}.", s.len())));

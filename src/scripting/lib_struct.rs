@@ -150,7 +150,10 @@ fn pack(args: &MultiValue) -> Result<Vec<u8>, String> {
                 arg += 1;
             }
             b'c' | b's' => {
-                let s = args.get(arg).and_then(to_bytes).ok_or_else(|| bad_arg(arg + 1, "pack", "string", args.get(arg)))?;
+                let s = args
+                    .get(arg)
+                    .and_then(to_bytes)
+                    .ok_or_else(|| bad_arg(arg + 1, "pack", "string", args.get(arg)))?;
                 if size == 0 {
                     size = s.len();
                 }

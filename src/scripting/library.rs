@@ -147,13 +147,14 @@ impl FunctionEngine {
         let hidden = vm.hidden.clone();
         let outcome: mlua::Result<(bool, Value)> = lua.scope(|scope| {
             let dispatcher = scope.create_function(|lua, mut args: MultiValue| {
-                let op = args.pop_front().and_then(|v| api::to_number(&v)).unwrap_or(-1.0) as i64;
+                let op = args.front().and_then(api::op_of);
+                args.pop_front();
                 match op {
-                    0 => {
+                    Some(api::op::INTERRUPT) => {
                         let late = deadline.is_some_and(|d| Instant::now() > d);
                         (if late { interrupt::LOAD_TIMEOUT } else { interrupt::CONTINUE }).into_lua_multi(lua)
                     }
-                    10 => {
+                    Some(api::op::REGISTER) => {
                         let f = read_register_args(lua, args).map_err(raise_table)?;
                         let mut reg = registered.borrow_mut();
                         if !valid_name(f.name.as_bytes()) {
@@ -168,11 +169,11 @@ impl FunctionEngine {
                     _ => Err(raise_table("unknown scripting operation")),
                 }
             })?;
-            vm.slot.raw_set("f", dispatcher)?;
+            vm.slot.raw_set(1, dispatcher)?;
             vm.gmeta.raw_set("__index", &load_env)?;
-            let r = vm.run_chunk.call::<(bool, Value)>(&func);
+            let r = vm.run_chunk.call::<(bool, Value)>((&func, Value::Nil, Value::Nil));
             vm.gmeta.raw_set("__index", &hidden)?;
-            vm.slot.raw_set("f", Value::Nil)?;
+            vm.slot.raw_set(1, Value::Nil)?;
             r
         });
         if deadline.is_some_and(|d| Instant::now() > d) {
@@ -219,7 +220,10 @@ impl FunctionEngine {
         use super::RestorePolicy;
         let mut seen: HashMap<String, &str> = HashMap::new();
         for l in &libs {
-            if policy != RestorePolicy::Flush && policy != RestorePolicy::Replace && self.libraries.contains_key(&l.name) {
+            if policy != RestorePolicy::Flush
+                && policy != RestorePolicy::Replace
+                && self.libraries.contains_key(&l.name)
+            {
                 return Err(format!("Library {} already exists", l.name));
             }
             for f in &l.functions {
@@ -264,7 +268,13 @@ impl FunctionEngine {
     }
 
     /// FCALL / FCALL_RO: `args` is the whole request.
-    pub fn fcall(&self, scripting: &Scripting, ctx: &mut Ctx<'_, '_>, args: larder_resp::Args<'_>, ro: bool) -> CmdResult {
+    pub fn fcall(
+        &self,
+        scripting: &Scripting,
+        ctx: &mut Ctx<'_, '_>,
+        args: larder_resp::Args<'_>,
+        ro: bool,
+    ) -> CmdResult {
         let Some(f) = self.find(&args[1]) else {
             return Err(CmdError::Static("ERR Function not found"));
         };
@@ -278,9 +288,7 @@ impl FunctionEngine {
         }
         let numkeys = numkeys as usize;
         let opts = prepare(ctx, f.flags & !sflag::EVAL_COMPAT, ro, false, f.name.clone())?;
-        let all: Vec<&[u8]> = args.iter().skip(3).collect();
-        let command = args.iter().map(<[u8]>::to_vec).collect();
-        super::run::run(scripting, &self.vm, ctx, &opts, &f.func, &all[..numkeys], &all[numkeys..], command);
+        super::run::run(scripting, &self.vm, ctx, &opts, super::run::Invocation { func: &f.func, args, numkeys });
         Ok(())
     }
 }
@@ -296,13 +304,20 @@ fn read_register_args(_lua: &Lua, args: MultiValue) -> Result<FunctionInfo, &'st
         }
         2 => {
             let name = match args.front() {
-                Some(v @ (Value::String(_) | Value::Integer(_) | Value::Number(_))) => api::to_bytes(v).unwrap_or_default(),
+                Some(v @ (Value::String(_) | Value::Integer(_) | Value::Number(_))) => {
+                    api::to_bytes(v).unwrap_or_default()
+                }
                 _ => return Err("first argument to redis.register_function must be a string"),
             };
             let Some(Value::Function(func)) = args.get(1) else {
                 return Err("second argument to redis.register_function must be a function");
             };
-            Ok(FunctionInfo { name: String::from_utf8_lossy(&name).into_owned(), desc: None, flags: 0, func: func.clone() })
+            Ok(FunctionInfo {
+                name: String::from_utf8_lossy(&name).into_owned(),
+                desc: None,
+                flags: 0,
+                func: func.clone(),
+            })
         }
         _ => Err("wrong number of arguments to redis.register_function"),
     }
@@ -311,14 +326,20 @@ fn read_register_args(_lua: &Lua, args: MultiValue) -> Result<FunctionInfo, &'st
 fn read_named(t: &Table) -> Result<FunctionInfo, &'static str> {
     let (mut name, mut desc, mut func, mut flags) = (None, None, None, 0u32);
     for pair in t.pairs::<Value, Value>() {
-        let Ok((k, v)) = pair else { return Err("named argument key given to redis.register_function is not a string") };
+        let Ok((k, v)) = pair else {
+            return Err("named argument key given to redis.register_function is not a string");
+        };
         let Some(key) = api::to_bytes(&k) else {
             return Err("named argument key given to redis.register_function is not a string");
         };
         if key.eq_ignore_ascii_case(b"function_name") {
-            name = Some(api::to_bytes(&v).ok_or("function_name argument given to redis.register_function must be a string")?);
+            name = Some(
+                api::to_bytes(&v).ok_or("function_name argument given to redis.register_function must be a string")?,
+            );
         } else if key.eq_ignore_ascii_case(b"description") {
-            desc = Some(api::to_bytes(&v).ok_or("description argument given to redis.register_function must be a string")?);
+            desc = Some(
+                api::to_bytes(&v).ok_or("description argument given to redis.register_function must be a string")?,
+            );
         } else if key.eq_ignore_ascii_case(b"callback") {
             let Value::Function(f) = v else {
                 return Err("callback argument given to redis.register_function must be a function");

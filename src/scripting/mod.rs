@@ -25,8 +25,7 @@ pub mod num;
 pub mod run;
 pub mod vm;
 
-use std::sync::atomic::Ordering::Relaxed;
-use std::time::Instant;
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 
 use parking_lot::{Mutex, MutexGuard};
 
@@ -64,8 +63,8 @@ pub struct Running {
     pub name: String,
     /// The calling command line.
     pub command: Vec<Vec<u8>>,
-    /// When it started.
-    pub started: Instant,
+    /// When it started (unix ms).
+    pub started_ms: u64,
     /// EVAL (true) or FCALL (false).
     pub is_eval: bool,
 }
@@ -76,8 +75,26 @@ pub struct Scripting {
     functions: Mutex<Option<library::FunctionEngine>>,
     /// What runs now.
     pub running: Mutex<Option<Running>>,
-    /// Libraries and functions loaded (read without the functions lock, by FUNCTION STATS).
-    counts: Mutex<(usize, usize)>,
+    /// Figures INFO and FUNCTION STATS read without the interpreters' locks (a script may be
+    /// running and holding them, and INFO may be called from that very script).
+    stats: ScriptingStats,
+}
+
+/// Scripting figures kept outside the interpreters' locks.
+#[derive(Default)]
+pub struct ScriptingStats {
+    /// Cached EVAL scripts (number_of_cached_scripts).
+    pub cached_scripts: AtomicUsize,
+    /// Bytes used by the EVAL interpreter (used_memory_vm_eval).
+    pub eval_vm_memory: AtomicUsize,
+    /// Bytes of the script cache (used_memory_scripts_eval).
+    pub eval_cache_memory: AtomicUsize,
+    /// Bytes used by the functions interpreter (used_memory_vm_functions).
+    pub functions_vm_memory: AtomicUsize,
+    /// Loaded libraries (number_of_libraries).
+    pub libraries: AtomicUsize,
+    /// Loaded functions (number_of_functions).
+    pub functions: AtomicUsize,
 }
 
 impl Default for Scripting {
@@ -89,14 +106,22 @@ impl Default for Scripting {
 impl Scripting {
     /// Engines whose interpreters are created on first use.
     pub fn new() -> Self {
-        Scripting { eval: Mutex::new(None), functions: Mutex::new(None), running: Mutex::new(None), counts: Mutex::new((0, 0)) }
+        Scripting {
+            eval: Mutex::new(None),
+            functions: Mutex::new(None),
+            running: Mutex::new(None),
+            stats: ScriptingStats::default(),
+        }
     }
 
     /// The EVAL engine, created if needed.
     fn eval_engine(&self) -> Result<MutexGuard<'_, Option<eval::EvalEngine>>, CmdError> {
         let mut g = self.eval.lock();
         if g.is_none() {
-            *g = Some(eval::EvalEngine::new().map_err(|e| CmdError::err(format!("Failed creating the Lua interpreter: {e}")))?);
+            *g = Some(
+                eval::EvalEngine::new()
+                    .map_err(|e| CmdError::err(format!("Failed creating the Lua interpreter: {e}")))?,
+            );
         }
         Ok(g)
     }
@@ -105,7 +130,10 @@ impl Scripting {
     fn function_engine(&self) -> Result<MutexGuard<'_, Option<library::FunctionEngine>>, CmdError> {
         let mut g = self.functions.lock();
         if g.is_none() {
-            *g = Some(library::FunctionEngine::new().map_err(|e| CmdError::err(format!("Failed creating the Lua interpreter: {e}")))?);
+            *g = Some(
+                library::FunctionEngine::new()
+                    .map_err(|e| CmdError::err(format!("Failed creating the Lua interpreter: {e}")))?,
+            );
         }
         Ok(g)
     }
@@ -113,7 +141,9 @@ impl Scripting {
     /// SCRIPT LOAD: compiles and caches `body`, returning its SHA1.
     pub fn script_load(&self, body: &[u8]) -> Result<String, CmdError> {
         let mut g = self.eval_engine()?;
-        g.as_mut().ok_or(CmdError::Static("ERR scripting engine unavailable"))?.load(body)
+        let r = g.as_mut().ok_or(CmdError::Static("ERR scripting engine unavailable"))?.load(body);
+        self.update_eval_stats(g.as_ref());
+        r
     }
 
     /// SCRIPT EXISTS for one SHA1.
@@ -125,23 +155,35 @@ impl Scripting {
     pub fn script_flush(&self) {
         let old = self.eval.lock().take();
         drop(old);
+        self.update_eval_stats(None);
     }
 
-    /// Number of cached EVAL scripts and the memory of the EVAL interpreter and cache.
-    pub fn eval_stats(&self) -> (usize, usize, usize) {
-        match self.eval.lock().as_ref() {
-            Some(e) => (e.len(), e.vm_memory(), e.cache_memory()),
-            None => (0, 0, 0),
-        }
+    /// Scripting figures for INFO (safe to read at any time, even from a running script).
+    pub fn stats(&self) -> &ScriptingStats {
+        &self.stats
     }
 
     /// Libraries and functions loaded.
     pub fn function_counts(&self) -> (usize, usize) {
-        *self.counts.lock()
+        (self.stats.libraries.load(Relaxed), self.stats.functions.load(Relaxed))
+    }
+
+    /// Refreshes the EVAL figures of [`Scripting::stats`].
+    pub(crate) fn update_eval_stats(&self, e: Option<&eval::EvalEngine>) {
+        let (n, vm, cache) = e.map(|e| (e.len(), e.vm_memory(), e.cache_memory())).unwrap_or((0, 0, 0));
+        self.stats.cached_scripts.store(n, Relaxed);
+        self.stats.eval_vm_memory.store(vm, Relaxed);
+        self.stats.eval_cache_memory.store(cache, Relaxed);
     }
 
     /// EVAL / EVALSHA (`by_sha`) and their _RO variants (`ro`).
-    pub fn eval(&self, ctx: &mut crate::commands::Ctx<'_, '_>, args: larder_resp::Args<'_>, by_sha: bool, ro: bool) -> CmdResult {
+    pub fn eval(
+        &self,
+        ctx: &mut crate::commands::Ctx<'_, '_>,
+        args: larder_resp::Args<'_>,
+        by_sha: bool,
+        ro: bool,
+    ) -> CmdResult {
         eval::eval(self, ctx, args, by_sha, ro)
     }
 
@@ -158,10 +200,14 @@ impl Scripting {
         }
         let running_function = st.is_function.load(Relaxed);
         if is_eval && running_function {
-            return Err(CmdError::Static("BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE."));
+            return Err(CmdError::Static(
+                "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.",
+            ));
         }
         if !is_eval && !running_function {
-            return Err(CmdError::Static("BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."));
+            return Err(CmdError::Static(
+                "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.",
+            ));
         }
         st.kill.store(true, Relaxed);
         Ok(())
@@ -183,7 +229,9 @@ const SLOW_EVAL: &str = "BUSY Redis is busy running a script. You can only call 
 
 impl Scripting {
     fn update_counts(&self, e: &library::FunctionEngine) {
-        *self.counts.lock() = (e.libraries.len(), e.function_count());
+        self.stats.libraries.store(e.libraries.len(), Relaxed);
+        self.stats.functions.store(e.function_count(), Relaxed);
+        self.stats.functions_vm_memory.store(e.vm_memory(), Relaxed);
     }
 
     /// FCALL / FCALL_RO.
@@ -194,7 +242,12 @@ impl Scripting {
     }
 
     /// FUNCTION LOAD: returns the library's name.
-    pub fn function_load(&self, code: &[u8], replace: bool, timeout: Option<std::time::Duration>) -> Result<String, CmdError> {
+    pub fn function_load(
+        &self,
+        code: &[u8],
+        replace: bool,
+        timeout: Option<std::time::Duration>,
+    ) -> Result<String, CmdError> {
         let mut g = self.function_engine()?;
         let e = g.as_mut().ok_or(CmdError::Static("ERR scripting engine unavailable"))?;
         let r = e.load(code, replace, timeout).map_err(CmdError::err);
@@ -292,7 +345,7 @@ impl Scripting {
                     r.bulk(a);
                 }
                 r.bulk(b"duration_ms");
-                r.int(run.started.elapsed().as_millis() as i64);
+                r.int(larder_engine::clock::now_ms().saturating_sub(run.started_ms) as i64);
             }
         }
         r.bulk(b"engines");
@@ -309,7 +362,8 @@ impl Scripting {
     /// FUNCTION DUMP: every library's code in Redis's payload format.
     pub fn function_dump(&self) -> Result<Vec<u8>, CmdError> {
         let g = self.functions.lock();
-        let codes: Vec<&[u8]> = g.as_ref().map(|e| e.libraries.values().map(|l| &l.code[..]).collect()).unwrap_or_default();
+        let codes: Vec<&[u8]> =
+            g.as_ref().map(|e| e.libraries.values().map(|l| &l.code[..]).collect()).unwrap_or_default();
         Ok(dump::encode(&codes))
     }
 

@@ -43,7 +43,8 @@ struct Runner<'a, 'k> {
     sess: Session,
     readonly: bool,
     allow_oom: bool,
-    oom: bool,
+    /// The OOM state, read on the first command that may grow memory.
+    oom: std::cell::Cell<Option<bool>>,
     wrote: bool,
     killed: bool,
     scratch: Vec<u8>,
@@ -56,18 +57,24 @@ pub fn over_maxmemory(srv: &Server) -> bool {
     max > 0 && larder_engine::memory::used() > max
 }
 
-/// Runs `func` (a compiled EVAL script, or a library function with `keys` and `argv` as its
-/// arguments) and writes its reply to `ctx.out`.
-pub fn run(
-    scripting: &super::Scripting,
-    vm: &Vm,
-    ctx: &mut Ctx<'_, '_>,
-    opts: &RunOpts,
-    func: &Function,
-    keys: &[&[u8]],
-    argv: &[&[u8]],
-    command: Vec<Vec<u8>>,
-) {
+/// What to run: a compiled EVAL script, or a library function, with the request that called
+/// it (`<command> <script or name> <numkeys> key... arg...`).
+pub struct Invocation<'a> {
+    /// The compiled script or the function's callback.
+    pub func: &'a Function,
+    /// The whole request.
+    pub args: Args<'a>,
+    /// How many of the arguments after numkeys are keys (checked by the caller).
+    pub numkeys: usize,
+}
+
+/// Runs an invocation and writes its reply to `ctx.out`.
+pub fn run(scripting: &super::Scripting, vm: &Vm, ctx: &mut Ctx<'_, '_>, opts: &RunOpts, call: Invocation<'_>) {
+    let Invocation { func, args, numkeys } = call;
+    let all: Vec<&[u8]> = args.iter().skip(3).collect();
+    let (keys, argv) = all.split_at(numkeys.min(all.len()));
+    // Only FUNCTION STATS shows the command line (and only for functions).
+    let command = if opts.is_eval { Vec::new() } else { args.iter().map(<[u8]>::to_vec).collect() };
     let srv = ctx.srv;
     let caller_resp3 = ctx.sess.resp3;
     let mut sess = Session::new(ctx.sess.shared.clone(), true);
@@ -79,7 +86,7 @@ pub fn run(
         sess,
         readonly: opts.readonly,
         allow_oom: opts.allow_oom,
-        oom: over_maxmemory(srv),
+        oom: std::cell::Cell::new(None),
         wrote: false,
         killed: false,
         scratch: Vec::new(),
@@ -88,36 +95,42 @@ pub fn run(
     srv.script.is_function.store(!opts.is_eval, Relaxed);
     srv.script.wrote.store(false, Relaxed);
     srv.script.kill.store(false, Relaxed);
-    *scripting.running.lock() = Some(Running { name: opts.name.clone(), command, started: std::time::Instant::now(), is_eval: opts.is_eval });
-    srv.script.started_ms.store(larder_engine::clock::now_ms().max(1), Relaxed);
+    *scripting.running.lock() =
+        Some(Running { name: opts.name.clone(), command, started_ms: ctx.now, is_eval: opts.is_eval });
+    srv.script.started_ms.store(ctx.now.max(1), Relaxed);
 
     let lua = &vm.lua;
     let borrow = || {
         runner.try_borrow_mut().map_err(|_| {
-            raise_table("luaRedisGenericCommand() recursive call detected. Are you doing funny stuff with Lua debug hooks?")
+            raise_table(
+                "luaRedisGenericCommand() recursive call detected. Are you doing funny stuff with Lua debug hooks?",
+            )
         })
     };
     let outcome: mlua::Result<(bool, Value)> = lua.scope(|scope| {
+        // One scoped function per run: redis.call, and through operation markers everything
+        // else that needs the run (see api::op).
         let dispatcher = scope.create_function(|lua, mut args: MultiValue| {
-            let op = args.pop_front().and_then(|v| to_number(&v)).unwrap_or(-1.0) as i64;
-            borrow()?.dispatch(lua, op, args)
+            let mut r = borrow()?;
+            match args.front().and_then(api::op_of) {
+                None => r.call(lua, args, true).map(|v| MultiValue::from_vec(vec![v])),
+                Some(op) => {
+                    args.pop_front();
+                    r.dispatch(lua, op, args)
+                }
+            }
         })?;
-        let call = scope.create_function(|lua, args: MultiValue| borrow()?.call(lua, args, true))?;
-        let pcall = scope.create_function(|lua, args: MultiValue| borrow()?.call(lua, args, false))?;
-        vm.slot.raw_set("f", dispatcher)?;
-        vm.redis.raw_set("call", call)?;
-        vm.redis.raw_set("pcall", pcall)?;
-        let k = lua.create_sequence_from(keys.iter().map(|b| lua.create_string(b)).collect::<mlua::Result<Vec<_>>>()?)?;
-        let a = lua.create_sequence_from(argv.iter().map(|b| lua.create_string(b)).collect::<mlua::Result<Vec<_>>>()?)?;
-        let res = if opts.is_eval {
-            vm.hidden.raw_set("KEYS", k)?;
-            vm.hidden.raw_set("ARGV", a)?;
-            vm.run_chunk.call::<(bool, Value)>(func)
+        vm.slot.raw_set(1, &dispatcher)?;
+        vm.redis.raw_set("call", dispatcher)?;
+        let k =
+            lua.create_sequence_from(keys.iter().map(|b| lua.create_string(b)).collect::<mlua::Result<Vec<_>>>()?)?;
+        let a =
+            lua.create_sequence_from(argv.iter().map(|b| lua.create_string(b)).collect::<mlua::Result<Vec<_>>>()?)?;
+        if opts.is_eval {
+            vm.run_chunk.call::<(bool, Value)>((func, k, a))
         } else {
             vm.run_function.call::<(bool, Value)>((func, k, a))
-        };
-        vm.slot.raw_set("f", Value::Nil)?;
-        res
+        }
     });
 
     srv.script.started_ms.store(0, Relaxed);
@@ -127,11 +140,6 @@ pub fn run(
     let script_resp3 = sess.resp3;
     if killed {
         vm.reset_hook();
-    }
-    if opts.is_eval {
-        // KEYS and ARGV of a finished script are garbage.
-        let _ = vm.hidden.raw_set("KEYS", Value::Nil);
-        let _ = vm.hidden.raw_set("ARGV", Value::Nil);
     }
     // SELECT inside the script changed only the script's database.
     ctx.sess.shared.db.store(ctx.sess.db, Relaxed);
@@ -224,11 +232,11 @@ pub fn command_args(args: &MultiValue) -> Result<OwnedArgs, &'static str> {
 }
 
 impl Runner<'_, '_> {
-    /// The operations of the slot's dispatcher: 0 the hook's kill check, 3 redis.setresp,
-    /// 4 redis.set_repl, 5 redis.acl_check_cmd, 10 register_function (refused at run time).
-    fn dispatch(&mut self, lua: &Lua, op: i64, args: MultiValue) -> mlua::Result<MultiValue> {
+    /// The operations behind markers (see `api::op`); register_function is refused at run time.
+    fn dispatch(&mut self, lua: &Lua, op: usize, args: MultiValue) -> mlua::Result<MultiValue> {
         match op {
-            0 => {
+            api::op::PCALL => self.call(lua, args, false).map(|v| MultiValue::from_vec(vec![v])),
+            api::op::INTERRUPT => {
                 let stop = self.srv.script.kill.load(Relaxed) || self.srv.shutting_down.load(Relaxed);
                 if stop {
                     if !self.killed {
@@ -239,7 +247,7 @@ impl Runner<'_, '_> {
                 }
                 interrupt::CONTINUE.into_lua_multi(lua)
             }
-            3 => {
+            api::op::SETRESP => {
                 if args.len() != 1 {
                     return Err(raise_table("redis.setresp() requires one argument."));
                 }
@@ -250,26 +258,37 @@ impl Runner<'_, '_> {
                 }
                 Ok(MultiValue::new())
             }
-            4 => {
+            api::op::SET_REPL => {
                 if args.len() != 1 {
                     return Err(raise_table("redis.set_repl() requires one argument."));
                 }
                 let flags = args.front().and_then(to_number).unwrap_or(0.0) as i64;
                 if flags & !3 != 0 {
-                    return Err(raise_table("Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE."));
+                    return Err(raise_table(
+                        "Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.",
+                    ));
                 }
                 Ok(MultiValue::new())
             }
-            5 => {
+            api::op::ACL_CHECK => {
                 let argv = command_args(&args).map_err(raise_table)?;
                 match self.lookup(argv.args()) {
                     Some(_) => true.into_lua_multi(lua),
                     None => Err(raise_table("Invalid command passed to redis.acl_check_cmd()")),
                 }
             }
-            10 => Err(raise_table("redis.register_function can only be called on FUNCTION LOAD command")),
+            api::op::REGISTER => {
+                Err(raise_table("redis.register_function can only be called on FUNCTION LOAD command"))
+            }
             _ => Err(raise_table("unknown scripting operation")),
         }
+    }
+
+    /// Redis's pre-command OOM state, read once per run.
+    fn over_maxmemory(&self) -> bool {
+        let v = self.oom.get().unwrap_or_else(|| over_maxmemory(self.srv));
+        self.oom.set(Some(v));
+        v
     }
 
     /// The command `args` names (sub-command included), if it exists.
@@ -295,7 +314,7 @@ impl Runner<'_, '_> {
         if self.readonly && (spec.has(flag::WRITE) || spec.has(flag::MAY_REPLICATE)) {
             return Err((Some(id), "ERR Write commands are not allowed from read-only scripts."));
         }
-        if !self.allow_oom && !self.wrote && self.oom && spec.has(flag::DENYOOM) {
+        if !self.allow_oom && !self.wrote && spec.has(flag::DENYOOM) && self.over_maxmemory() {
             return Err((Some(id), "OOM command not allowed when used memory > 'maxmemory'."));
         }
         Ok(spec)

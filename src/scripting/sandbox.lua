@@ -230,9 +230,12 @@ function M.load_env(R)
   return L
 end
 
--- Runs a compiled script under the message handler `h`.
-function M.eval_runner(h)
-  return function(f)
+-- Runs a compiled script, with KEYS and ARGV set in the hidden globals `H`, under the message
+-- handler `h`.
+function M.eval_runner(h, H)
+  return function(f, keys, args)
+    H.KEYS = keys
+    H.ARGV = args
     return xpcall(f, h)
   end
 end

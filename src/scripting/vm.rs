@@ -4,9 +4,9 @@
 //!
 //! Two of these exist, as in Redis: one for EVAL scripts (SCRIPT FLUSH replaces it) and one for
 //! function libraries. A script reaches the server through the interpreter's *slot*: a hidden
-//! table whose field `f` holds the dispatcher of the script being run (redis.setresp,
-//! redis.set_repl, register_function, the kill check of the instruction hook), set for the
-//! duration of one run; redis.call and redis.pcall are set in the `redis` table itself.
+//! table whose entry 1 holds the dispatcher of the script being run, set for one run. The
+//! dispatcher is redis.call itself; redis.pcall, redis.setresp, redis.set_repl,
+//! register_function and the instruction hook's kill check call it with an operation marker.
 
 use mlua::{Function, HookTriggers, Lua, LuaOptions, StdLib, Table, Value, VmState};
 
@@ -28,7 +28,7 @@ pub enum Kind {
     Functions,
 }
 
-/// Codes the dispatcher's interrupt check (operation 0) returns to the hook.
+/// Codes the dispatcher's interrupt check returns to the hook.
 pub mod interrupt {
     /// Go on.
     pub const CONTINUE: i64 = 0;
@@ -52,8 +52,9 @@ pub struct Vm {
     /// The real `redis` table behind its read-only proxy (redis.call and redis.pcall are set
     /// in it for each run).
     pub redis: Table,
-    /// Runs a compiled script (EVAL) or a library's code (FUNCTION LOAD) under the message
-    /// handler: returns `true, result` or `false, error table`.
+    /// Runs a compiled script (EVAL: with its KEYS and ARGV tables, which become globals) or
+    /// a library's code (FUNCTION LOAD) under the message handler: returns `true, result` or
+    /// `false, error table`.
     pub run_chunk: Function,
     /// Runs a library function with KEYS and ARGV (functions interpreter only).
     pub run_function: Function,
@@ -87,12 +88,20 @@ impl Vm {
             }
         };
         let libs = lua.create_sequence_from([
-            "string", "math", "table", "coroutine", "redis", "cjson", "cmsgpack", "bit", "struct",
+            "string",
+            "math",
+            "table",
+            "coroutine",
+            "redis",
+            "cjson",
+            "cmsgpack",
+            "bit",
+            "struct",
         ])?;
         let errvalue = lua.create_function(|lua, v: Value| api::error_value(lua, v))?;
         let (hidden, gmeta): (Table, Table) = m.get::<Function>("seal")?.call((g, libs, errvalue))?;
         let handler = api::message_handler(&lua)?;
-        let run_chunk: Function = m.get::<Function>("eval_runner")?.call(&handler)?;
+        let run_chunk: Function = m.get::<Function>("eval_runner")?.call((&handler, &hidden))?;
         let run_function: Function = m.get::<Function>("function_runner")?.call(&handler)?;
         install_hook(&lua, &slot, false)?;
         Ok(Vm { lua, hidden, gmeta, slot, redis, run_chunk, run_function, load_env })
@@ -120,14 +129,19 @@ fn install_hook(lua: &Lua, slot: &Table, aggressive: bool) -> mlua::Result<()> {
     } else {
         HookTriggers::new().every_nth_instruction(HOOK_EVERY)
     };
-    lua.set_global_hook(triggers, move |lua, _| check_interrupt(lua, &slot))
+    lua.set_global_hook(triggers, move |lua, dbg| check_interrupt(lua, dbg, &slot))
 }
 
-fn check_interrupt(lua: &Lua, slot: &Table) -> mlua::Result<VmState> {
-    let Value::Function(f) = slot.raw_get::<Value>("f")? else {
+fn check_interrupt(lua: &Lua, dbg: &mlua::Debug<'_>, slot: &Table) -> mlua::Result<VmState> {
+    // The sandbox's own code is never interrupted: the runner must be able to return the
+    // script's error once the script stopped.
+    if dbg.source().source.as_deref().is_some_and(|s| s.starts_with("=[larder]")) {
+        return Ok(VmState::Continue);
+    }
+    let Value::Function(f) = slot.raw_get::<Value>(1)? else {
         return Ok(VmState::Continue);
     };
-    match f.call::<i64>(0)? {
+    match f.call::<i64>(api::op_value(api::op::INTERRUPT))? {
         interrupt::KILL => {
             install_hook(lua, slot, true)?;
             Err(api::raise_err(b"ERR Script killed by user with SCRIPT KILL...".to_vec(), false))
