@@ -6,7 +6,7 @@
 use std::hint::black_box;
 use std::time::Instant;
 
-use larder_engine::{clock, memory, Keyspace, KeyRef, Value};
+use larder_engine::{clock, memory, KeyRef, Keyspace, Value};
 use larder_resp::{Parse, ParseLimits, Request, RequestParser};
 
 #[global_allocator]

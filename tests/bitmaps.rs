@@ -64,11 +64,7 @@ fn setbit_and_getbit() {
     assert_eq!(q::<i64>(&mut con, "GETBIT", &[&"k", &0]), 1);
     assert_eq!(q::<i64>(&mut con, "GETBIT", &[&"k", &1]), 0);
     assert_eq!(q::<i64>(&mut con, "GETBIT", &[&"k", &101]), 0);
-    assert_eq!(
-        q::<i64>(&mut con, "GETBIT", &[&"k", &10_000]),
-        0,
-        "past the end"
-    );
+    assert_eq!(q::<i64>(&mut con, "GETBIT", &[&"k", &10_000]), 0, "past the end");
     assert_eq!(q::<i64>(&mut con, "GETBIT", &[&"missing", &3]), 0);
     // Clearing a bit past the end still grows the string.
     assert_eq!(q::<i64>(&mut con, "SETBIT", &[&"z", &15, &0]), 0);
@@ -87,48 +83,18 @@ fn setbit_and_getbit() {
     assert_eq!(get(&mut con, "t"), None);
 
     let mut r = s.raw();
-    for bad in [
-        &b"2"[..],
-        b"-1",
-        b"x",
-        b"",
-        b"01",
-        b"1.0",
-        b"99999999999999999999",
-    ] {
-        assert_eq!(
-            raw(&mut r, &[b"SETBIT", b"k", b"1", bad]),
-            BAD_BIT,
-            "{bad:?}"
-        );
+    for bad in [&b"2"[..], b"-1", b"x", b"", b"01", b"1.0", b"99999999999999999999"] {
+        assert_eq!(raw(&mut r, &[b"SETBIT", b"k", b"1", bad]), BAD_BIT, "{bad:?}");
     }
-    for bad in [
-        &b"-1"[..],
-        b"x",
-        b"",
-        b"1.5",
-        b"#1",
-        b"4294967296",
-        b"9223372036854775808",
-    ] {
-        assert_eq!(
-            raw(&mut r, &[b"SETBIT", b"k", bad, b"1"]),
-            BAD_OFFSET,
-            "{bad:?}"
-        );
+    for bad in [&b"-1"[..], b"x", b"", b"1.5", b"#1", b"4294967296", b"9223372036854775808"] {
+        assert_eq!(raw(&mut r, &[b"SETBIT", b"k", bad, b"1"]), BAD_OFFSET, "{bad:?}");
         assert_eq!(raw(&mut r, &[b"GETBIT", b"k", bad]), BAD_OFFSET, "{bad:?}");
     }
     // The offset is checked before the value.
     assert_eq!(raw(&mut r, &[b"SETBIT", b"k", b"-1", b"2"]), BAD_OFFSET);
     assert_eq!(raw(&mut r, &[b"GETBIT", b"missing", b"-1"]), BAD_OFFSET);
-    assert_eq!(
-        raw(&mut r, &[b"SETBIT", b"k", b"1"]),
-        "-ERR wrong number of arguments for 'setbit' command\r\n"
-    );
-    assert_eq!(
-        raw(&mut r, &[b"GETBIT", b"k"]),
-        "-ERR wrong number of arguments for 'getbit' command\r\n"
-    );
+    assert_eq!(raw(&mut r, &[b"SETBIT", b"k", b"1"]), "-ERR wrong number of arguments for 'setbit' command\r\n");
+    assert_eq!(raw(&mut r, &[b"GETBIT", b"k"]), "-ERR wrong number of arguments for 'getbit' command\r\n");
 }
 
 #[test]
@@ -137,40 +103,16 @@ fn bit_offsets_up_to_four_giga_bits() {
     let mut con = s.client();
     let mut r = s.raw();
     // The last bit addressable with the default proto-max-bulk-len (512 MiB).
-    assert_eq!(
-        q::<i64>(&mut con, "SETBIT", &[&"big", &4_294_967_295u64, &1]),
-        0
-    );
-    assert_eq!(
-        q::<i64>(&mut con, "GETBIT", &[&"big", &4_294_967_295u64]),
-        1
-    );
-    assert_eq!(
-        q::<i64>(&mut con, "GETBIT", &[&"big", &4_294_967_294u64]),
-        0
-    );
+    assert_eq!(q::<i64>(&mut con, "SETBIT", &[&"big", &4_294_967_295u64, &1]), 0);
+    assert_eq!(q::<i64>(&mut con, "GETBIT", &[&"big", &4_294_967_295u64]), 1);
+    assert_eq!(q::<i64>(&mut con, "GETBIT", &[&"big", &4_294_967_294u64]), 0);
     assert_eq!(q::<i64>(&mut con, "STRLEN", &[&"big"]), 536_870_912);
-    assert_eq!(
-        q::<i64>(&mut con, "SETBIT", &[&"big", &4_294_967_295u64, &0]),
-        1
-    );
-    assert_eq!(
-        raw(&mut r, &[b"SETBIT", b"big", b"4294967296", b"1"]),
-        BAD_OFFSET
-    );
+    assert_eq!(q::<i64>(&mut con, "SETBIT", &[&"big", &4_294_967_295u64, &0]), 1);
+    assert_eq!(raw(&mut r, &[b"SETBIT", b"big", b"4294967296", b"1"]), BAD_OFFSET);
     assert_eq!(raw(&mut r, &[b"GETBIT", b"big", b"4294967296"]), BAD_OFFSET);
-    assert_eq!(
-        raw(&mut r, &[b"BITFIELD", b"big", b"GET", b"u8", b"4294967296"]),
-        BAD_OFFSET
-    );
-    assert_eq!(
-        raw(&mut r, &[b"BITFIELD", b"big", b"GET", b"u8", b"#536870912"]),
-        BAD_OFFSET
-    );
-    assert_eq!(
-        raw(&mut r, &[b"BITFIELD", b"big", b"GET", b"u8", b"#536870911"]),
-        "*1\r\n:0\r\n"
-    );
+    assert_eq!(raw(&mut r, &[b"BITFIELD", b"big", b"GET", b"u8", b"4294967296"]), BAD_OFFSET);
+    assert_eq!(raw(&mut r, &[b"BITFIELD", b"big", b"GET", b"u8", b"#536870912"]), BAD_OFFSET);
+    assert_eq!(raw(&mut r, &[b"BITFIELD", b"big", b"GET", b"u8", b"#536870911"]), "*1\r\n:0\r\n");
 }
 
 #[test]
@@ -180,30 +122,14 @@ fn bit_offsets_follow_proto_max_bulk_len() {
     let mut r = s.raw();
     assert_eq!(q::<i64>(&mut con, "SETBIT", &[&"k", &8_388_607, &1]), 0);
     assert_eq!(q::<i64>(&mut con, "STRLEN", &[&"k"]), 1 << 20);
-    assert_eq!(
-        raw(&mut r, &[b"SETBIT", b"k", b"8388608", b"1"]),
-        BAD_OFFSET
-    );
+    assert_eq!(raw(&mut r, &[b"SETBIT", b"k", b"8388608", b"1"]), BAD_OFFSET);
     assert_eq!(raw(&mut r, &[b"GETBIT", b"k", b"8388608"]), BAD_OFFSET);
     assert_eq!(q::<i64>(&mut con, "BITCOUNT", &[&"k"]), 1);
     assert_eq!(q::<i64>(&mut con, "BITPOS", &[&"k", &1]), 8_388_607);
     // A BITFIELD write may end a few bytes past the limit, as in Redis: only its offset is checked.
-    assert_eq!(
-        q::<Vec<i64>>(
-            &mut con,
-            "BITFIELD",
-            &[&"f", &"SET", &"i64", &8_388_607, &-1]
-        ),
-        [0]
-    );
+    assert_eq!(q::<Vec<i64>>(&mut con, "BITFIELD", &[&"f", &"SET", &"i64", &8_388_607, &-1]), [0]);
     assert_eq!(q::<i64>(&mut con, "STRLEN", &[&"f"]), (1 << 20) + 8);
-    assert_eq!(
-        raw(
-            &mut r,
-            &[b"BITFIELD", b"f", b"SET", b"u8", b"#1048576", b"1"]
-        ),
-        BAD_OFFSET
-    );
+    assert_eq!(raw(&mut r, &[b"BITFIELD", b"f", b"SET", b"u8", b"#1048576", b"1"]), BAD_OFFSET);
 }
 
 #[test]
@@ -237,10 +163,7 @@ fn bitcount_ranges() {
     assert_eq!(count(&mut con, &["3", "3", "BIT"]), 0);
     assert_eq!(count(&mut con, &["47", "1000", "BIT"]), 0);
     assert_eq!(q::<i64>(&mut con, "BITCOUNT", &[&"missing"]), 0);
-    assert_eq!(
-        q::<i64>(&mut con, "BITCOUNT", &[&"missing", &0, &-1, &"BIT"]),
-        0
-    );
+    assert_eq!(q::<i64>(&mut con, "BITCOUNT", &[&"missing", &0, &-1, &"BIT"]), 0);
     set(&mut con, "n", b"1234");
     assert_eq!(q::<i64>(&mut con, "BITCOUNT", &[&"n"]), 13);
     assert_eq!(q::<i64>(&mut con, "BITCOUNT", &[&"n", &1, &1]), 3);
@@ -250,31 +173,16 @@ fn bitcount_ranges() {
 
     let mut r = s.raw();
     assert_eq!(raw(&mut r, &[b"BITCOUNT", b"s", b"0"]), SYNTAX);
-    assert_eq!(
-        raw(&mut r, &[b"BITCOUNT", b"s", b"0", b"1", b"WORD"]),
-        SYNTAX
-    );
-    assert_eq!(
-        raw(&mut r, &[b"BITCOUNT", b"s", b"0", b"1", b"BIT", b"x"]),
-        SYNTAX
-    );
+    assert_eq!(raw(&mut r, &[b"BITCOUNT", b"s", b"0", b"1", b"WORD"]), SYNTAX);
+    assert_eq!(raw(&mut r, &[b"BITCOUNT", b"s", b"0", b"1", b"BIT", b"x"]), SYNTAX);
     assert_eq!(raw(&mut r, &[b"BITCOUNT", b"s", b"x", b"1"]), NOT_INT);
     assert_eq!(raw(&mut r, &[b"BITCOUNT", b"s", b"0", b"x"]), NOT_INT);
     // Redis 7.2 answers 0 for a missing key before looking at the other arguments, and a
     // reversed negative range before looking at the unit.
     assert_eq!(raw(&mut r, &[b"BITCOUNT", b"missing", b"0"]), ":0\r\n");
-    assert_eq!(
-        raw(&mut r, &[b"BITCOUNT", b"missing", b"x", b"y", b"z"]),
-        ":0\r\n"
-    );
-    assert_eq!(
-        raw(&mut r, &[b"BITCOUNT", b"s", b"-1", b"-2", b"WORD"]),
-        ":0\r\n"
-    );
-    assert_eq!(
-        raw(&mut r, &[b"BITCOUNT"]),
-        "-ERR wrong number of arguments for 'bitcount' command\r\n"
-    );
+    assert_eq!(raw(&mut r, &[b"BITCOUNT", b"missing", b"x", b"y", b"z"]), ":0\r\n");
+    assert_eq!(raw(&mut r, &[b"BITCOUNT", b"s", b"-1", b"-2", b"WORD"]), ":0\r\n");
+    assert_eq!(raw(&mut r, &[b"BITCOUNT"]), "-ERR wrong number of arguments for 'bitcount' command\r\n");
 }
 
 #[test]
@@ -331,28 +239,12 @@ fn bitpos_finds_first_bits() {
     assert_eq!(raw(&mut r, &[b"BITPOS", b"b", b"x"]), NOT_INT);
     assert_eq!(raw(&mut r, &[b"BITPOS", b"b", b"1", b"x"]), NOT_INT);
     assert_eq!(raw(&mut r, &[b"BITPOS", b"b", b"1", b"0", b"x"]), NOT_INT);
-    assert_eq!(
-        raw(&mut r, &[b"BITPOS", b"b", b"1", b"0", b"1", b"WORD"]),
-        SYNTAX
-    );
-    assert_eq!(
-        raw(&mut r, &[b"BITPOS", b"b", b"1", b"0", b"x", b"WORD"]),
-        SYNTAX,
-        "unit before end"
-    );
-    assert_eq!(
-        raw(&mut r, &[b"BITPOS", b"b", b"1", b"0", b"1", b"BIT", b"x"]),
-        SYNTAX
-    );
+    assert_eq!(raw(&mut r, &[b"BITPOS", b"b", b"1", b"0", b"1", b"WORD"]), SYNTAX);
+    assert_eq!(raw(&mut r, &[b"BITPOS", b"b", b"1", b"0", b"x", b"WORD"]), SYNTAX, "unit before end");
+    assert_eq!(raw(&mut r, &[b"BITPOS", b"b", b"1", b"0", b"1", b"BIT", b"x"]), SYNTAX);
     // A missing key answers before the range is parsed (Redis 7.2).
-    assert_eq!(
-        raw(&mut r, &[b"BITPOS", b"missing", b"1", b"x", b"y", b"z"]),
-        ":-1\r\n"
-    );
-    assert_eq!(
-        raw(&mut r, &[b"BITPOS", b"b"]),
-        "-ERR wrong number of arguments for 'bitpos' command\r\n"
-    );
+    assert_eq!(raw(&mut r, &[b"BITPOS", b"missing", b"1", b"x", b"y", b"z"]), ":-1\r\n");
+    assert_eq!(raw(&mut r, &[b"BITPOS", b"b"]), "-ERR wrong number of arguments for 'bitpos' command\r\n");
 }
 
 #[test]
@@ -410,8 +302,5 @@ fn bitop_combines_and_stores() {
     );
     assert_eq!(raw(&mut r, &[b"BITOP", b"NAND", b"d", b"a"]), SYNTAX);
     assert_eq!(raw(&mut r, &[b"BITOP", b"", b"d", b"a"]), SYNTAX);
-    assert_eq!(
-        raw(&mut r, &[b"BITOP", b"AND", b"d"]),
-        "-ERR wrong number of arguments for 'bitop' command\r\n"
-    );
+    assert_eq!(raw(&mut r, &[b"BITOP", b"AND", b"d"]), "-ERR wrong number of arguments for 'bitop' command\r\n");
 }

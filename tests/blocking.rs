@@ -9,10 +9,7 @@ use common::TestServer;
 
 fn info_field(c: &mut redis::Connection, field: &str) -> i64 {
     let info: String = redis::cmd("INFO").arg("clients").query(c).expect("info");
-    info.lines()
-        .find_map(|l| l.strip_prefix(&format!("{field}:")))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(-1)
+    info.lines().find_map(|l| l.strip_prefix(&format!("{field}:"))).and_then(|v| v.trim().parse().ok()).unwrap_or(-1)
 }
 
 fn wait_blocked(c: &mut redis::Connection, n: i64) {
@@ -84,15 +81,23 @@ fn blmove_and_blmpop_are_served_and_chains_follow() {
     // A waits on "src"; B waits on "dst", which A's BLMOVE fills.
     let a = std::thread::spawn(move || {
         let mut c = redis::Client::open(format!("redis://127.0.0.1:{port}/")).expect("c").get_connection().expect("c");
-        let v: String = redis::cmd("BLMOVE").arg("src").arg("dst").arg("LEFT").arg("RIGHT").arg(10).query(&mut c).expect("blmove");
+        let v: String =
+            redis::cmd("BLMOVE").arg("src").arg("dst").arg("LEFT").arg("RIGHT").arg(10).query(&mut c).expect("blmove");
         v
     });
     let mut probe = srv.client();
     wait_blocked(&mut probe, 1);
     let b = std::thread::spawn(move || {
         let mut c = redis::Client::open(format!("redis://127.0.0.1:{port}/")).expect("c").get_connection().expect("c");
-        let v: (String, Vec<String>) =
-            redis::cmd("BLMPOP").arg(10).arg(1).arg("dst").arg("RIGHT").arg("COUNT").arg(5).query(&mut c).expect("blmpop");
+        let v: (String, Vec<String>) = redis::cmd("BLMPOP")
+            .arg(10)
+            .arg(1)
+            .arg("dst")
+            .arg("RIGHT")
+            .arg("COUNT")
+            .arg(5)
+            .query(&mut c)
+            .expect("blmpop");
         v
     });
     wait_blocked(&mut probe, 2);

@@ -552,7 +552,8 @@ fn fields_expire_actively_without_being_touched() {
             redis::cmd("HPEXPIRE").arg(&key).arg(50).arg("FIELDS").arg(1).arg("gone").query(&mut c).expect("hpexpire");
     }
     let _: () = redis::cmd("HSET").arg("solo").arg("f").arg("v").query(&mut c).expect("hset");
-    let _: Vec<i64> = redis::cmd("HPEXPIRE").arg("solo").arg(50).arg("FIELDS").arg(1).arg("f").query(&mut c).expect("hpexpire");
+    let _: Vec<i64> =
+        redis::cmd("HPEXPIRE").arg("solo").arg(50).arg("FIELDS").arg(1).arg("f").query(&mut c).expect("hpexpire");
     // Nothing reads these hashes, so only the active cycle can remove their fields; DBSIZE
     // (which reads no value) drops once "solo" loses its only field and is deleted.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);

@@ -20,7 +20,10 @@ fn usage_grows_with_the_value_and_is_nil_for_missing_keys() {
     assert_eq!(missing, None);
     let mut raw = srv.raw();
     assert_eq!(raw.cmd(&[b"MEMORY", b"USAGE", b"k", b"SAMPLES"]), b"-ERR syntax error\r\n");
-    assert_eq!(raw.cmd(&[b"MEMORY", b"USAGE", b"k", b"SAMPLES", b"x"]), b"-ERR value is not an integer or out of range\r\n");
+    assert_eq!(
+        raw.cmd(&[b"MEMORY", b"USAGE", b"k", b"SAMPLES", b"x"]),
+        b"-ERR value is not an integer or out of range\r\n"
+    );
     assert_eq!(raw.cmd(&[b"MEMORY", b"NOPE"]), b"-ERR unknown subcommand 'NOPE'. Try MEMORY HELP.\r\n");
 }
 

@@ -81,7 +81,10 @@ fn patterns_and_shard_channels() {
     let mut c = srv.client();
     let n: i64 = redis::cmd("PUBLISH").arg("cache:user:1").arg("invalidate").query(&mut c).expect("publish");
     assert_eq!(n, 1);
-    assert_eq!(p.read_reply(), b"*4\r\n$8\r\npmessage\r\n$7\r\ncache:*\r\n$12\r\ncache:user:1\r\n$10\r\ninvalidate\r\n");
+    assert_eq!(
+        p.read_reply(),
+        b"*4\r\n$8\r\npmessage\r\n$7\r\ncache:*\r\n$12\r\ncache:user:1\r\n$10\r\ninvalidate\r\n"
+    );
     let n: i64 = redis::cmd("SPUBLISH").arg("orders").arg("o1").query(&mut c).expect("spublish");
     assert_eq!(n, 1);
     assert_eq!(s.read_reply(), b"*3\r\n$8\r\nsmessage\r\n$6\r\norders\r\n$2\r\no1\r\n");

@@ -81,10 +81,15 @@ fn single_flight_lock_lets_exactly_one_of_fifty_loaders_through() {
                     .query(&mut c)
                     .expect("lock");
                 if got == 1 {
-                    // The slow loader: only the lock holder reaches the backend.
-                    loads.fetch_add(1, Ordering::SeqCst);
-                    std::thread::sleep(Duration::from_millis(200));
-                    let _: () = redis::cmd("SET").arg("page:1").arg("rendered").query(&mut c).expect("set");
+                    // Double-checked: another loader may have filled the cache between this
+                    // loader's GET and its lock (single-flight code re-reads under the lock).
+                    let filled: Option<String> = redis::cmd("GET").arg("page:1").query(&mut c).expect("get");
+                    if filled.is_none() {
+                        // The slow loader: only the lock holder reaches the backend.
+                        loads.fetch_add(1, Ordering::SeqCst);
+                        std::thread::sleep(Duration::from_millis(200));
+                        let _: () = redis::cmd("SET").arg("page:1").arg("rendered").query(&mut c).expect("set");
+                    }
                     let released: i64 = redis::cmd("EVAL")
                         .arg(UNLOCK)
                         .arg(1)

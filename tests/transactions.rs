@@ -96,7 +96,8 @@ fn watch_is_broken_by_expiry_flush_swapdb_but_not_by_unrelated_flush() {
     assert_eq!(a.cmd(&[b"PING"]), b"+QUEUED\r\n");
     assert_eq!(a.cmd(&[b"EXEC"]), b"*1\r\n+PONG\r\n");
     // SWAPDB brings a value into the watched key's database.
-    let mut other = redis::Client::open(format!("redis://127.0.0.1:{}/1", srv.port)).expect("c").get_connection().expect("c");
+    let mut other =
+        redis::Client::open(format!("redis://127.0.0.1:{}/1", srv.port)).expect("c").get_connection().expect("c");
     let _: () = redis::cmd("SET").arg("s").arg("db1").query(&mut other).expect("set");
     assert_eq!(a.cmd(&[b"WATCH", b"s"]), b"+OK\r\n");
     let _: () = redis::cmd("SWAPDB").arg(0).arg(1).query(&mut b).expect("swapdb");
@@ -158,7 +159,8 @@ fn exec_is_atomic_across_worker_threads() {
         }
     });
     for _ in 0..2000 {
-        let _: (i64, i64) = redis::pipe().atomic().cmd("INCR").arg("x").cmd("INCR").arg("y").query(&mut c).expect("exec");
+        let _: (i64, i64) =
+            redis::pipe().atomic().cmd("INCR").arg("x").cmd("INCR").arg("y").query(&mut c).expect("exec");
     }
     reader.join().expect("reader");
 }

@@ -14,19 +14,96 @@ const A: u64 = acl::SLOW | acl::CONNECTION;
 
 static SUBS: &[CommandSpec] = &[
     cmd("count", 2, F, A, Keys::None, SV, "2.8.13", "O(1)", "Returns the number of commands.", count),
-    cmd("info", -2, F, A, Keys::None, SV, "2.8.13", "O(N) where N is the number of commands to look up", "Returns details about commands (all of them when none is named).", info),
-    cmd("docs", -2, F, A, Keys::None, SV, "7.0.0", "O(N) where N is the number of commands to look up", "Returns documentary information about commands.", docs),
-    cmd("list", -2, F, A, Keys::None, SV, "7.0.0", "O(N) where N is the total number of Redis commands", "Returns command names, optionally filtered.", list),
-    cmd("getkeys", -3, F, A, Keys::None, SV, "2.8.13", "O(N) where N is the number of arguments to the command", "Extracts the key names from a full command.", getkeys),
-    cmd("getkeysandflags", -3, F, A, Keys::None, SV, "7.0.0", "O(N) where N is the number of arguments to the command", "Extracts the key names and their access flags from a full command.", getkeysandflags),
-    cmd("help", 2, F, acl::SLOW | acl::CONNECTION, Keys::None, SV, "5.0.0", "O(1)", "Lists the COMMAND sub-commands.", help),
+    cmd(
+        "info",
+        -2,
+        F,
+        A,
+        Keys::None,
+        SV,
+        "2.8.13",
+        "O(N) where N is the number of commands to look up",
+        "Returns details about commands (all of them when none is named).",
+        info,
+    ),
+    cmd(
+        "docs",
+        -2,
+        F,
+        A,
+        Keys::None,
+        SV,
+        "7.0.0",
+        "O(N) where N is the number of commands to look up",
+        "Returns documentary information about commands.",
+        docs,
+    ),
+    cmd(
+        "list",
+        -2,
+        F,
+        A,
+        Keys::None,
+        SV,
+        "7.0.0",
+        "O(N) where N is the total number of Redis commands",
+        "Returns command names, optionally filtered.",
+        list,
+    ),
+    cmd(
+        "getkeys",
+        -3,
+        F,
+        A,
+        Keys::None,
+        SV,
+        "2.8.13",
+        "O(N) where N is the number of arguments to the command",
+        "Extracts the key names from a full command.",
+        getkeys,
+    ),
+    cmd(
+        "getkeysandflags",
+        -3,
+        F,
+        A,
+        Keys::None,
+        SV,
+        "7.0.0",
+        "O(N) where N is the number of arguments to the command",
+        "Extracts the key names and their access flags from a full command.",
+        getkeysandflags,
+    ),
+    cmd(
+        "help",
+        2,
+        F,
+        acl::SLOW | acl::CONNECTION,
+        Keys::None,
+        SV,
+        "5.0.0",
+        "O(1)",
+        "Lists the COMMAND sub-commands.",
+        help,
+    ),
 ];
 
 /// The COMMAND container (which also runs on its own, listing every command).
 pub static COMMANDS: &[CommandSpec] = &[CommandSpec {
     subcommands: SUBS,
     flags: flag::CONTAINER,
-    ..cmd("command", -1, F, A, Keys::None, SV, "2.8.13", "O(N) where N is the total number of Redis commands", "Returns details about every command.", all)
+    ..cmd(
+        "command",
+        -1,
+        F,
+        A,
+        Keys::None,
+        SV,
+        "2.8.13",
+        "O(N) where N is the total number of Redis commands",
+        "Returns details about every command.",
+        all,
+    )
 }];
 
 fn all(ctx: &mut Ctx<'_, '_>, _args: Args<'_>) -> CmdResult {
@@ -66,12 +143,8 @@ fn flag_names(spec: &CommandSpec) -> Vec<&'static str> {
 }
 
 fn acl_names(spec: &CommandSpec) -> Vec<String> {
-    let mut out: Vec<String> = acl::NAMES
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| spec.acl & (1 << i) != 0)
-        .map(|(_, n)| format!("@{n}"))
-        .collect();
+    let mut out: Vec<String> =
+        acl::NAMES.iter().enumerate().filter(|(i, _)| spec.acl & (1 << i) != 0).map(|(_, n)| format!("@{n}")).collect();
     if spec.has(flag::WRITE) && !out.iter().any(|n| n == "@write") {
         out.insert(0, "@write".into());
     }
@@ -215,7 +288,9 @@ fn list(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
             None => true,
             // No modules exist, so no command belongs to one.
             Some((kind, _)) if eq_ic(kind, "module") => false,
-            Some((kind, v)) if eq_ic(kind, "aclcat") => acl_names(spec).iter().any(|c| c.as_bytes()[1..].eq_ignore_ascii_case(v)),
+            Some((kind, v)) if eq_ic(kind, "aclcat") => {
+                acl_names(spec).iter().any(|c| c.as_bytes()[1..].eq_ignore_ascii_case(v))
+            }
             Some((kind, v)) if eq_ic(kind, "pattern") => glob_match(v, name.as_bytes(), true),
             Some(_) => return Err(CmdError::Syntax),
         };
@@ -233,7 +308,8 @@ fn list(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
 
 fn keys_of<'a>(ctx: &Ctx<'_, '_>, args: Args<'a>) -> Result<(Args<'a>, &'static CommandSpec, Vec<usize>), CmdError> {
     let sub = args.slice(2);
-    let (_, spec) = crate::server::dispatch::resolve(ctx.srv, sub).map_err(|_| CmdError::Static("ERR Invalid command specified"))?;
+    let (_, spec) = crate::server::dispatch::resolve(ctx.srv, sub)
+        .map_err(|_| CmdError::Static("ERR Invalid command specified"))?;
     if !spec.arity_ok(sub.len()) {
         return Err(CmdError::Static("ERR Invalid number of arguments specified for command"));
     }

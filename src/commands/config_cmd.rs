@@ -12,18 +12,73 @@ const A_ADM: u64 = acl::ADMIN | acl::SLOW | acl::DANGEROUS;
 const F: u32 = flag::ADMIN | flag::NOSCRIPT | flag::LOADING | flag::STALE;
 
 static SUBS: &[CommandSpec] = &[
-    cmd("get", -3, F, A_ADM, Keys::None, SV, "2.0.0", "O(N) when N is the number of configuration parameters provided", "Returns the values of configuration parameters matching the patterns.", get),
-    cmd("set", -4, F | flag::MAY_REPLICATE, A_ADM, Keys::None, SV, "2.0.0", "O(N) when N is the number of configuration parameters provided", "Sets configuration parameters at run time, all or none.", set),
+    cmd(
+        "get",
+        -3,
+        F,
+        A_ADM,
+        Keys::None,
+        SV,
+        "2.0.0",
+        "O(N) when N is the number of configuration parameters provided",
+        "Returns the values of configuration parameters matching the patterns.",
+        get,
+    ),
+    cmd(
+        "set",
+        -4,
+        F | flag::MAY_REPLICATE,
+        A_ADM,
+        Keys::None,
+        SV,
+        "2.0.0",
+        "O(N) when N is the number of configuration parameters provided",
+        "Sets configuration parameters at run time, all or none.",
+        set,
+    ),
     cmd("resetstat", 2, F, A_ADM, Keys::None, SV, "2.0.0", "O(1)", "Resets the server's statistics.", resetstat),
-    cmd("rewrite", 2, F, A_ADM, Keys::None, SV, "2.8.0", "O(1)", "Writes the running configuration back to the configuration file.", rewrite),
-    cmd("help", 2, flag::LOADING | flag::STALE, acl::SLOW, Keys::None, SV, "5.0.0", "O(1)", "Lists the CONFIG sub-commands.", help),
+    cmd(
+        "rewrite",
+        2,
+        F,
+        A_ADM,
+        Keys::None,
+        SV,
+        "2.8.0",
+        "O(1)",
+        "Writes the running configuration back to the configuration file.",
+        rewrite,
+    ),
+    cmd(
+        "help",
+        2,
+        flag::LOADING | flag::STALE,
+        acl::SLOW,
+        Keys::None,
+        SV,
+        "5.0.0",
+        "O(1)",
+        "Lists the CONFIG sub-commands.",
+        help,
+    ),
 ];
 
 /// The CONFIG container.
 pub static COMMANDS: &[CommandSpec] = &[CommandSpec {
     subcommands: SUBS,
     flags: flag::CONTAINER,
-    ..cmd("config", -2, 0, acl::SLOW, Keys::None, SV, "2.0.0", "Depends on subcommand.", "Commands that read and change the configuration.", help)
+    ..cmd(
+        "config",
+        -2,
+        0,
+        acl::SLOW,
+        Keys::None,
+        SV,
+        "2.0.0",
+        "Depends on subcommand.",
+        "Commands that read and change the configuration.",
+        help,
+    )
 }];
 
 fn get(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {

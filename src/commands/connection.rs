@@ -13,13 +13,90 @@ const NS: u32 = flag::NOSCRIPT | flag::LOADING | flag::STALE;
 
 /// The connection family's table entries.
 pub static COMMANDS: &[CommandSpec] = &[
-    cmd("ping", -1, flag::FAST, A_FC, Keys::None, C, "1.0.0", "O(1)", "Checks the connection; replies PONG or echoes its argument.", ping),
-    cmd("echo", 2, flag::LOADING | flag::STALE | flag::FAST, A_FC, Keys::None, C, "1.0.0", "O(1)", "Replies with the given string.", echo),
-    cmd("quit", -1, flag::ALLOW_BUSY | NS | flag::FAST | flag::NO_AUTH, A_FC, Keys::None, C, "1.0.0", "O(1)", "Closes the connection after replying OK.", quit),
-    cmd("reset", 1, NS | flag::FAST | flag::NO_AUTH | flag::ALLOW_BUSY, A_FC, Keys::None, C, "6.2.0", "O(1)", "Resets the connection's state to that of a new connection.", reset),
-    cmd("auth", -2, NS | flag::FAST | flag::NO_AUTH | flag::ALLOW_BUSY, A_FC, Keys::None, C, "1.0.0", "O(N) where N is the number of passwords defined for the user", "Authenticates the connection.", auth),
-    cmd("hello", -1, NS | flag::FAST | flag::NO_AUTH | flag::ALLOW_BUSY, A_FC, Keys::None, C, "6.0.0", "O(1)", "Negotiates the protocol version, optionally authenticating and naming the connection.", hello),
-    cmd("select", 2, flag::LOADING | flag::STALE | flag::FAST, A_FC, Keys::None, C, "1.0.0", "O(1)", "Changes the selected database.", select),
+    cmd(
+        "ping",
+        -1,
+        flag::FAST,
+        A_FC,
+        Keys::None,
+        C,
+        "1.0.0",
+        "O(1)",
+        "Checks the connection; replies PONG or echoes its argument.",
+        ping,
+    ),
+    cmd(
+        "echo",
+        2,
+        flag::LOADING | flag::STALE | flag::FAST,
+        A_FC,
+        Keys::None,
+        C,
+        "1.0.0",
+        "O(1)",
+        "Replies with the given string.",
+        echo,
+    ),
+    cmd(
+        "quit",
+        -1,
+        flag::ALLOW_BUSY | NS | flag::FAST | flag::NO_AUTH,
+        A_FC,
+        Keys::None,
+        C,
+        "1.0.0",
+        "O(1)",
+        "Closes the connection after replying OK.",
+        quit,
+    ),
+    cmd(
+        "reset",
+        1,
+        NS | flag::FAST | flag::NO_AUTH | flag::ALLOW_BUSY,
+        A_FC,
+        Keys::None,
+        C,
+        "6.2.0",
+        "O(1)",
+        "Resets the connection's state to that of a new connection.",
+        reset,
+    ),
+    cmd(
+        "auth",
+        -2,
+        NS | flag::FAST | flag::NO_AUTH | flag::ALLOW_BUSY,
+        A_FC,
+        Keys::None,
+        C,
+        "1.0.0",
+        "O(N) where N is the number of passwords defined for the user",
+        "Authenticates the connection.",
+        auth,
+    ),
+    cmd(
+        "hello",
+        -1,
+        NS | flag::FAST | flag::NO_AUTH | flag::ALLOW_BUSY,
+        A_FC,
+        Keys::None,
+        C,
+        "6.0.0",
+        "O(1)",
+        "Negotiates the protocol version, optionally authenticating and naming the connection.",
+        hello,
+    ),
+    cmd(
+        "select",
+        2,
+        flag::LOADING | flag::STALE | flag::FAST,
+        A_FC,
+        Keys::None,
+        C,
+        "1.0.0",
+        "O(1)",
+        "Changes the selected database.",
+        select,
+    ),
 ];
 
 fn ping(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
@@ -129,7 +206,8 @@ fn hello(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
     let mut proto = None;
     let mut i = 1;
     if args.len() >= 2 {
-        let v = int_arg(&args[1]).map_err(|_| CmdError::Static("ERR Protocol version is not an integer or out of range"))?;
+        let v = int_arg(&args[1])
+            .map_err(|_| CmdError::Static("ERR Protocol version is not an integer or out of range"))?;
         if !(2..=3).contains(&v) {
             return Err(CmdError::Static("NOPROTO unsupported protocol version"));
         }
@@ -146,12 +224,17 @@ fn hello(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
         } else if eq_ic(&args[i], "setname") && rest >= 1 {
             // Redis checks the name while reading the options, before authenticating.
             if !valid_client_name(&args[i + 1]) {
-                return Err(CmdError::Static("ERR Client names cannot contain spaces, newlines or special characters."));
+                return Err(CmdError::Static(
+                    "ERR Client names cannot contain spaces, newlines or special characters.",
+                ));
             }
             name = Some(&args[i + 1]);
             i += 2;
         } else {
-            return Err(CmdError::Msg(format!("ERR Syntax error in HELLO option '{}'", String::from_utf8_lossy(&args[i]))));
+            return Err(CmdError::Msg(format!(
+                "ERR Syntax error in HELLO option '{}'",
+                String::from_utf8_lossy(&args[i])
+            )));
         }
     }
     if let Some((u, p)) = auth {

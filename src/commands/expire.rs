@@ -4,8 +4,8 @@
 //! Times are unix milliseconds, compared with the command's own clock (`ctx.now`) so a whole
 //! command sees one instant. Setting a time that has already passed deletes the key at once.
 
-use larder_engine::KeyRef;
 use larder_engine::notify;
+use larder_engine::KeyRef;
 use larder_resp::Args;
 
 use super::spec::{acl, cmd, flag, keys, CommandSpec, Group};

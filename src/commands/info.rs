@@ -25,8 +25,19 @@ pub static COMMANDS: &[CommandSpec] = &[cmd(
     info,
 )];
 
-const DEFAULT: &[&str] =
-    &["server", "clients", "memory", "persistence", "stats", "replication", "cpu", "module_list", "errorstats", "cluster", "keyspace"];
+const DEFAULT: &[&str] = &[
+    "server",
+    "clients",
+    "memory",
+    "persistence",
+    "stats",
+    "replication",
+    "cpu",
+    "module_list",
+    "errorstats",
+    "cluster",
+    "keyspace",
+];
 const ALL_EXTRA: &[&str] = &["commandstats", "latencystats"];
 
 fn info(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
@@ -45,7 +56,22 @@ fn info(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
         }
     }
     let mut text = String::new();
-    let order = ["server", "clients", "memory", "persistence", "stats", "replication", "cpu", "module_list", "modules", "commandstats", "errorstats", "latencystats", "cluster", "keyspace"];
+    let order = [
+        "server",
+        "clients",
+        "memory",
+        "persistence",
+        "stats",
+        "replication",
+        "cpu",
+        "module_list",
+        "modules",
+        "commandstats",
+        "errorstats",
+        "latencystats",
+        "cluster",
+        "keyspace",
+    ];
     for section in order {
         if !wanted.iter().any(|w| w == section) {
             continue;
@@ -187,11 +213,19 @@ fn mem(srv: &Server, t: &mut String) {
     field!(t, "used_memory_rss_human", human_bytes(rss));
     field!(t, "used_memory_peak", peak);
     field!(t, "used_memory_peak_human", human_bytes(peak));
-    field!(t, "used_memory_peak_perc", format!("{:.2}%", if peak > 0 { used as f64 * 100.0 / peak as f64 } else { 0.0 }));
+    field!(
+        t,
+        "used_memory_peak_perc",
+        format!("{:.2}%", if peak > 0 { used as f64 * 100.0 / peak as f64 } else { 0.0 })
+    );
     field!(t, "used_memory_overhead", overhead);
     field!(t, "used_memory_startup", startup);
     field!(t, "used_memory_dataset", dataset);
-    field!(t, "used_memory_dataset_perc", format!("{:.2}%", if used > 0 { dataset as f64 * 100.0 / used as f64 } else { 0.0 }));
+    field!(
+        t,
+        "used_memory_dataset_perc",
+        format!("{:.2}%", if used > 0 { dataset as f64 * 100.0 / used as f64 } else { 0.0 })
+    );
     field!(t, "allocator_allocated", allocated);
     field!(t, "allocator_active", active);
     field!(t, "allocator_resident", resident);
@@ -226,7 +260,11 @@ fn mem(srv: &Server, t: &mut String) {
     field!(t, "mem_replication_backlog", 0);
     field!(t, "mem_total_replication_buffers", 0);
     field!(t, "mem_clients_slaves", 0);
-    field!(t, "mem_clients_normal", srv.clients.all().iter().map(|c| c.qbuf.load(Relaxed) + c.obuf.load(Relaxed)).sum::<usize>());
+    field!(
+        t,
+        "mem_clients_normal",
+        srv.clients.all().iter().map(|c| c.qbuf.load(Relaxed) + c.obuf.load(Relaxed)).sum::<usize>()
+    );
     field!(t, "mem_cluster_links", 0);
     field!(t, "mem_aof_buffer", 0);
     field!(t, "mem_allocator", "jemalloc-5.3.0");

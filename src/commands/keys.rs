@@ -231,7 +231,14 @@ fn copy(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
     }
     ctx.keys.shard_for(dst_db, &dst).put_entry(&dst, dup);
     if notify::flags() & notify::GENERIC != 0 {
-        crate::server::notify::notify(ctx.srv, notify::GENERIC, "copy_to", dst.key, dst_db, Some(ctx.sess.shared.worker));
+        crate::server::notify::notify(
+            ctx.srv,
+            notify::GENERIC,
+            "copy_to",
+            dst.key,
+            dst_db,
+            Some(ctx.sess.shared.worker),
+        );
     }
     ctx.reply().int(1);
     Ok(())

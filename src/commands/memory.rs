@@ -13,19 +13,74 @@ use super::{eq_ic, int_arg, CmdError, CmdResult, Ctx};
 const SV: Group = Group::Server;
 
 static SUBS: &[CommandSpec] = &[
-    cmd("usage", -3, flag::READONLY, acl::READ | acl::SLOW, keys(2, 2, 1), SV, "4.0.0", "O(N) where N is the number of samples.", "Estimates the bytes a key and its value occupy.", usage),
+    cmd(
+        "usage",
+        -3,
+        flag::READONLY,
+        acl::READ | acl::SLOW,
+        keys(2, 2, 1),
+        SV,
+        "4.0.0",
+        "O(N) where N is the number of samples.",
+        "Estimates the bytes a key and its value occupy.",
+        usage,
+    ),
     cmd("stats", 2, 0, acl::SLOW, Keys::None, SV, "4.0.0", "O(1)", "Returns details about memory use.", stats),
     cmd("doctor", 2, 0, acl::SLOW, Keys::None, SV, "4.0.0", "O(1)", "Reports memory problems and advice.", doctor),
-    cmd("purge", 2, 0, acl::SLOW, Keys::None, SV, "4.0.0", "Depends on how much memory is allocated, could be slow", "Returns free memory pages to the operating system.", purge),
-    cmd("malloc-stats", 2, 0, acl::SLOW, Keys::None, SV, "4.0.0", "Depends on how much memory is allocated, could be slow", "Returns the allocator's statistics.", malloc_stats),
-    cmd("help", 2, flag::LOADING | flag::STALE, acl::SLOW, Keys::None, SV, "4.0.0", "O(1)", "Lists the MEMORY sub-commands.", help),
+    cmd(
+        "purge",
+        2,
+        0,
+        acl::SLOW,
+        Keys::None,
+        SV,
+        "4.0.0",
+        "Depends on how much memory is allocated, could be slow",
+        "Returns free memory pages to the operating system.",
+        purge,
+    ),
+    cmd(
+        "malloc-stats",
+        2,
+        0,
+        acl::SLOW,
+        Keys::None,
+        SV,
+        "4.0.0",
+        "Depends on how much memory is allocated, could be slow",
+        "Returns the allocator's statistics.",
+        malloc_stats,
+    ),
+    cmd(
+        "help",
+        2,
+        flag::LOADING | flag::STALE,
+        acl::SLOW,
+        Keys::None,
+        SV,
+        "4.0.0",
+        "O(1)",
+        "Lists the MEMORY sub-commands.",
+        help,
+    ),
 ];
 
 /// The MEMORY container.
 pub static COMMANDS: &[CommandSpec] = &[CommandSpec {
     subcommands: SUBS,
     flags: flag::CONTAINER,
-    ..cmd("memory", -2, 0, acl::SLOW, Keys::None, SV, "4.0.0", "Depends on subcommand.", "Commands that report and manage memory.", help)
+    ..cmd(
+        "memory",
+        -2,
+        0,
+        acl::SLOW,
+        Keys::None,
+        SV,
+        "4.0.0",
+        "Depends on subcommand.",
+        "Commands that report and manage memory.",
+        help,
+    )
 }];
 
 /// Bytes of a table slot per key (hash + entry pointer).

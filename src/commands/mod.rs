@@ -16,21 +16,21 @@ mod dump;
 mod expire;
 mod functions;
 mod hashes;
+mod info;
+mod keys;
 mod lists;
 mod memory;
 pub mod objects;
 pub mod pubsub;
-mod sets;
-mod zsets;
-mod info;
-mod keys;
+pub mod repr;
 mod scan;
 pub mod scripting;
 mod server_cmd;
+mod sets;
 mod sort;
 mod strings;
 pub mod transactions;
-pub mod repr;
+mod zsets;
 
 use std::borrow::Cow;
 
@@ -65,9 +65,7 @@ impl CmdError {
     /// The full error text (without the leading '-').
     pub fn text(&self) -> Cow<'static, str> {
         match self {
-            CmdError::WrongType => {
-                Cow::Borrowed("WRONGTYPE Operation against a key holding the wrong kind of value")
-            }
+            CmdError::WrongType => Cow::Borrowed("WRONGTYPE Operation against a key holding the wrong kind of value"),
             CmdError::NotInteger => Cow::Borrowed("ERR value is not an integer or out of range"),
             CmdError::NotFloat => Cow::Borrowed("ERR value is not a valid float"),
             CmdError::Syntax => Cow::Borrowed("ERR syntax error"),

@@ -13,20 +13,134 @@ const SV: Group = Group::Server;
 const A_ADM: u64 = acl::ADMIN | acl::SLOW | acl::DANGEROUS;
 
 static SLOWLOG_SUBS: &[CommandSpec] = &[
-    cmd("get", -2, flag::ADMIN | flag::LOADING | flag::STALE, A_ADM, Keys::None, SV, "2.2.12", "O(N) where N is the number of entries returned", "Returns the slow log's entries, newest first.", slowlog_get),
-    cmd("len", 2, flag::ADMIN | flag::LOADING | flag::STALE, A_ADM, Keys::None, SV, "2.2.12", "O(1)", "Returns the number of entries in the slow log.", slowlog_len),
-    cmd("reset", 2, flag::ADMIN | flag::LOADING | flag::STALE, A_ADM, Keys::None, SV, "2.2.12", "O(N) where N is the number of entries in the slowlog", "Empties the slow log.", slowlog_reset),
-    cmd("help", 2, flag::LOADING | flag::STALE, acl::SLOW, Keys::None, SV, "6.2.0", "O(1)", "Lists the SLOWLOG sub-commands.", slowlog_help),
+    cmd(
+        "get",
+        -2,
+        flag::ADMIN | flag::LOADING | flag::STALE,
+        A_ADM,
+        Keys::None,
+        SV,
+        "2.2.12",
+        "O(N) where N is the number of entries returned",
+        "Returns the slow log's entries, newest first.",
+        slowlog_get,
+    ),
+    cmd(
+        "len",
+        2,
+        flag::ADMIN | flag::LOADING | flag::STALE,
+        A_ADM,
+        Keys::None,
+        SV,
+        "2.2.12",
+        "O(1)",
+        "Returns the number of entries in the slow log.",
+        slowlog_len,
+    ),
+    cmd(
+        "reset",
+        2,
+        flag::ADMIN | flag::LOADING | flag::STALE,
+        A_ADM,
+        Keys::None,
+        SV,
+        "2.2.12",
+        "O(N) where N is the number of entries in the slowlog",
+        "Empties the slow log.",
+        slowlog_reset,
+    ),
+    cmd(
+        "help",
+        2,
+        flag::LOADING | flag::STALE,
+        acl::SLOW,
+        Keys::None,
+        SV,
+        "6.2.0",
+        "O(1)",
+        "Lists the SLOWLOG sub-commands.",
+        slowlog_help,
+    ),
 ];
 
 /// The server family's table entries.
 pub static COMMANDS: &[CommandSpec] = &[
-    cmd("time", 1, flag::LOADING | flag::STALE | flag::FAST, acl::FAST, Keys::None, SV, "2.6.0", "O(1)", "Returns the server's time as seconds and microseconds.", time),
-    cmd("shutdown", -1, flag::ADMIN | flag::NOSCRIPT | flag::LOADING | flag::STALE | flag::NO_MULTI | flag::ALLOW_BUSY, A_ADM, Keys::None, SV, "1.0.0", "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)", "Stops the server.", shutdown),
-    CommandSpec { subcommands: SLOWLOG_SUBS, flags: flag::CONTAINER, ..cmd("slowlog", -2, 0, acl::SLOW, Keys::None, SV, "2.2.12", "Depends on subcommand.", "Commands that read and reset the slow log.", slowlog_help) },
-    cmd("monitor", 1, flag::ADMIN | flag::NOSCRIPT | flag::LOADING | flag::STALE, A_ADM, Keys::None, SV, "1.0.0", "", "Streams every command the server receives to this connection.", monitor),
-    cmd("wait", 3, flag::NOSCRIPT, acl::SLOW | acl::CONNECTION, Keys::None, Group::Generic, "3.0.0", "O(1)", "Waits for earlier writes to reach a number of replicas; returns how many acknowledged.", wait),
-    cmd("role", 1, flag::NOSCRIPT | flag::LOADING | flag::STALE | flag::FAST, acl::ADMIN | acl::FAST | acl::DANGEROUS, Keys::None, SV, "2.8.12", "O(1)", "Returns the replication role.", role),
+    cmd(
+        "time",
+        1,
+        flag::LOADING | flag::STALE | flag::FAST,
+        acl::FAST,
+        Keys::None,
+        SV,
+        "2.6.0",
+        "O(1)",
+        "Returns the server's time as seconds and microseconds.",
+        time,
+    ),
+    cmd(
+        "shutdown",
+        -1,
+        flag::ADMIN | flag::NOSCRIPT | flag::LOADING | flag::STALE | flag::NO_MULTI | flag::ALLOW_BUSY,
+        A_ADM,
+        Keys::None,
+        SV,
+        "1.0.0",
+        "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)",
+        "Stops the server.",
+        shutdown,
+    ),
+    CommandSpec {
+        subcommands: SLOWLOG_SUBS,
+        flags: flag::CONTAINER,
+        ..cmd(
+            "slowlog",
+            -2,
+            0,
+            acl::SLOW,
+            Keys::None,
+            SV,
+            "2.2.12",
+            "Depends on subcommand.",
+            "Commands that read and reset the slow log.",
+            slowlog_help,
+        )
+    },
+    cmd(
+        "monitor",
+        1,
+        flag::ADMIN | flag::NOSCRIPT | flag::LOADING | flag::STALE,
+        A_ADM,
+        Keys::None,
+        SV,
+        "1.0.0",
+        "",
+        "Streams every command the server receives to this connection.",
+        monitor,
+    ),
+    cmd(
+        "wait",
+        3,
+        flag::NOSCRIPT,
+        acl::SLOW | acl::CONNECTION,
+        Keys::None,
+        Group::Generic,
+        "3.0.0",
+        "O(1)",
+        "Waits for earlier writes to reach a number of replicas; returns how many acknowledged.",
+        wait,
+    ),
+    cmd(
+        "role",
+        1,
+        flag::NOSCRIPT | flag::LOADING | flag::STALE | flag::FAST,
+        acl::ADMIN | acl::FAST | acl::DANGEROUS,
+        Keys::None,
+        SV,
+        "2.8.12",
+        "O(1)",
+        "Returns the replication role.",
+        role,
+    ),
 ];
 
 fn time(ctx: &mut Ctx<'_, '_>, _args: Args<'_>) -> CmdResult {
@@ -71,11 +185,16 @@ fn slowlog_get(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
     let count = match args.len() {
         2 => 10,
         3 => {
-            let n = int_arg(&args[2]).map_err(|_| CmdError::Static("ERR count should be greater than or equal to -1"))?;
+            let n =
+                int_arg(&args[2]).map_err(|_| CmdError::Static("ERR count should be greater than or equal to -1"))?;
             if n < -1 {
                 return Err(CmdError::Static("ERR count should be greater than or equal to -1"));
             }
-            if n == -1 { usize::MAX } else { n as usize }
+            if n == -1 {
+                usize::MAX
+            } else {
+                n as usize
+            }
         }
         _ => return Err(super::arity_error("slowlog|get")),
     };

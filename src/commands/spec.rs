@@ -117,9 +117,27 @@ pub mod acl {
 
     /// Category names in bit order.
     pub const NAMES: &[&str] = &[
-        "keyspace", "read", "write", "set", "sortedset", "list", "hash", "string", "bitmap",
-        "hyperloglog", "geo", "stream", "pubsub", "admin", "fast", "slow", "blocking", "dangerous",
-        "connection", "transaction", "scripting",
+        "keyspace",
+        "read",
+        "write",
+        "set",
+        "sortedset",
+        "list",
+        "hash",
+        "string",
+        "bitmap",
+        "hyperloglog",
+        "geo",
+        "stream",
+        "pubsub",
+        "admin",
+        "fast",
+        "slow",
+        "blocking",
+        "dangerous",
+        "connection",
+        "transaction",
+        "scripting",
     ];
 }
 

@@ -6,37 +6,28 @@ fn no_path(v: &[u8]) -> bool {
 }
 
 pub(crate) fn check_dbfilename(v: &[u8]) -> Result<(), &'static str> {
-    no_path(v)
-        .then_some(())
-        .ok_or("dbfilename can't be a path, just a filename")
+    no_path(v).then_some(()).ok_or("dbfilename can't be a path, just a filename")
 }
 
 pub(crate) fn check_appendfilename(v: &[u8]) -> Result<(), &'static str> {
     if v.is_empty() {
         return Err("appendfilename can't be empty");
     }
-    no_path(v)
-        .then_some(())
-        .ok_or("appendfilename can't be a path, just a filename")
+    no_path(v).then_some(()).ok_or("appendfilename can't be a path, just a filename")
 }
 
 pub(crate) fn check_appenddirname(v: &[u8]) -> Result<(), &'static str> {
     if v.is_empty() {
         return Err("appenddirname can't be empty");
     }
-    no_path(v)
-        .then_some(())
-        .ok_or("appenddirname can't be a path, just a dirname")
+    no_path(v).then_some(()).ok_or("appenddirname can't be a path, just a dirname")
 }
 
 pub(crate) fn check_hostname(v: &[u8]) -> Result<(), &'static str> {
     if v.len() >= 256 {
         return Err("Hostnames must be less than 256 characters");
     }
-    if !v
-        .iter()
-        .all(|&c| c.is_ascii_alphanumeric() || c == b'-' || c == b'.')
-    {
+    if !v.iter().all(|&c| c.is_ascii_alphanumeric() || c == b'-' || c == b'.') {
         return Err("Hostnames may only contain alphanumeric characters, hyphens or dots");
     }
     Ok(())
@@ -53,15 +44,7 @@ pub(crate) fn check_nodename(v: &[u8]) -> Result<(), &'static str> {
 /// are literal) and it can expand to something that is not blank.
 pub(crate) fn check_proc_title(v: &[u8]) -> Result<(), &'static str> {
     const BAD: &str = "template format is invalid or contains unknown variables";
-    const VARS: &[&str] = &[
-        "title",
-        "listen-addr",
-        "server-mode",
-        "config-file",
-        "port",
-        "tls-port",
-        "unixsocket",
-    ];
+    const VARS: &[&str] = &["title", "listen-addr", "server-mode", "config-file", "port", "tls-port", "unixsocket"];
     let (mut i, mut visible) = (0, false);
     while i < v.len() {
         match (v[i], v.get(i + 1)) {
@@ -84,11 +67,9 @@ pub(crate) fn check_proc_title(v: &[u8]) -> Result<(), &'static str> {
 
 pub(crate) fn check_activedefrag(on: bool) -> Result<(), &'static str> {
     match on {
-        true => Err(
-            "Active defragmentation cannot be enabled: it requires a Redis server \
+        true => Err("Active defragmentation cannot be enabled: it requires a Redis server \
                      compiled with a modified Jemalloc like the one shipped by default with the \
-                     Redis source distribution",
-        ),
+                     Redis source distribution"),
         false => Ok(()),
     }
 }

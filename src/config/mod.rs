@@ -28,10 +28,9 @@ use larder_engine::util::glob::glob_match;
 
 pub use directives::Config;
 pub use types::{
-    AclPubsubDefault, Appendfsync, ClientOutputBufferLimits, ClusterPreferredEndpointType,
-    Loglevel, MaxmemoryPolicy, OomScoreAdj, OutputBufferLimit, PropagationErrorBehavior,
-    ProtectedAction, ReplDisklessLoad, SanitizeDumpPayload, ShutdownFlags, Supervised,
-    SyslogFacility, TlsAuthClients,
+    AclPubsubDefault, Appendfsync, ClientOutputBufferLimits, ClusterPreferredEndpointType, Loglevel, MaxmemoryPolicy,
+    OomScoreAdj, OutputBufferLimit, PropagationErrorBehavior, ProtectedAction, ReplDisklessLoad, SanitizeDumpPayload,
+    ShutdownFlags, Supervised, SyslogFacility, TlsAuthClients,
 };
 
 use directives::{Directive, DENY_LOADING, DIRECTIVES, HIDDEN, IMMUTABLE, MULTI_ARG, PROTECTED};
@@ -144,32 +143,22 @@ impl Config {
     /// value changed, for the server to apply (listeners for `port`/`bind`, eviction for
     /// `maxmemory`, chdir for `dir`, ...); to undo a failed apply, keep a clone from before.
     /// Errors are the reply text without the leading `-`, as Redis 7.2 words them.
-    pub fn set_with(
-        &mut self,
-        pairs: &[(&[u8], &[u8])],
-        access: SetAccess,
-    ) -> Result<Vec<&'static str>, String> {
+    pub fn set_with(&mut self, pairs: &[(&[u8], &[u8])], access: SetAccess) -> Result<Vec<&'static str>, String> {
         let mut found: Vec<(&'static Directive, &'static str, &[u8])> = Vec::new();
         let mut error = None;
         for &(name, value) in pairs {
             let shown = String::from_utf8_lossy(name);
             let Some((d, matched)) = lookup(name) else {
-                error = error.or_else(|| {
-                    Some(format!(
-                        "ERR Unknown option or number of arguments for CONFIG SET - '{shown}'"
-                    ))
-                });
+                error = error
+                    .or_else(|| Some(format!("ERR Unknown option or number of arguments for CONFIG SET - '{shown}'")));
                 continue;
             };
             if error.is_some() {
                 continue;
             }
-            let protected =
-                d.has(PROTECTED) && !self.enable_protected_configs.allows(access.client_is_local);
+            let protected = d.has(PROTECTED) && !self.enable_protected_configs.allows(access.client_is_local);
             let failed = |reason: &str| {
-                Some(format!(
-                    "ERR CONFIG SET failed (possibly related to argument '{shown}') - {reason}"
-                ))
+                Some(format!("ERR CONFIG SET failed (possibly related to argument '{shown}') - {reason}"))
             };
             if d.has(IMMUTABLE) {
                 error = failed("can't set immutable config");
@@ -189,9 +178,7 @@ impl Config {
         for &(d, matched, value) in &found {
             let args = split_value(d, value);
             value::apply(&mut next, d, &args, SetMode { save_loaded: None }).map_err(|reason| {
-                format!(
-                    "ERR CONFIG SET failed (possibly related to argument '{matched}') - {reason}"
-                )
+                format!("ERR CONFIG SET failed (possibly related to argument '{matched}') - {reason}")
             })?;
         }
         let changed = found
@@ -214,10 +201,7 @@ impl Config {
     /// The `bind` addresses, each with whether it is optional (written with a leading `-`:
     /// failing to bind it is not an error).
     pub fn bind_addresses(&self) -> impl Iterator<Item = (&str, bool)> {
-        self.bind.iter().map(|a| {
-            a.strip_prefix('-')
-                .map_or((a.as_str(), false), |s| (s, true))
-        })
+        self.bind.iter().map(|a| a.strip_prefix('-').map_or((a.as_str(), false), |s| (s, true)))
     }
 }
 

@@ -26,11 +26,8 @@ const MAX_INCLUDE_DEPTH: usize = 16;
 
 /// Directives Redis 7.2 still accepts in a file and ignores, with their argument count
 /// (including the name).
-const DEPRECATED: &[(&str, usize)] = &[
-    ("list-max-ziplist-entries", 2),
-    ("list-max-ziplist-value", 2),
-    ("lua-replicate-commands", 2),
-];
+const DEPRECATED: &[(&str, usize)] =
+    &[("list-max-ziplist-entries", 2), ("list-max-ziplist-value", 2), ("lua-replicate-commands", 2)];
 
 struct LoadState {
     save_loaded: bool,
@@ -59,19 +56,13 @@ pub(crate) fn load(argv: &[String]) -> Result<Config, StartupError> {
         None => Vec::new(),
     };
     if from_stdin {
-        std::io::stdin().read_to_end(&mut text).map_err(|e| {
-            StartupError::Fatal(format!(
-                "Fatal error, can't read config from stdin: {}",
-                strerror(&e)
-            ))
-        })?;
+        std::io::stdin()
+            .read_to_end(&mut text)
+            .map_err(|e| StartupError::Fatal(format!("Fatal error, can't read config from stdin: {}", strerror(&e))))?;
     }
     text.push(b'\n');
     text.extend_from_slice(&options);
-    let mut state = LoadState {
-        save_loaded: false,
-        depth: 0,
-    };
+    let mut state = LoadState { save_loaded: false, depth: 0 };
     load_text(&mut cfg, &text, &mut state)?;
     finish(&mut cfg)?;
     Ok(cfg)
@@ -81,10 +72,7 @@ pub(crate) fn load(argv: &[String]) -> Result<Config, StartupError> {
 #[cfg(test)]
 pub(crate) fn load_str(text: &str) -> Result<Config, StartupError> {
     let mut cfg = Config::default();
-    let mut state = LoadState {
-        save_loaded: false,
-        depth: 0,
-    };
+    let mut state = LoadState { save_loaded: false, depth: 0 };
     load_text(&mut cfg, text.as_bytes(), &mut state)?;
     finish(&mut cfg)?;
     Ok(cfg)
@@ -184,9 +172,7 @@ fn load_text(cfg: &mut Config, text: &[u8], state: &mut LoadState) -> Result<(),
                 true => split_args(&argv[1]).unwrap_or_default(),
                 false => argv.split_off(1),
             };
-            let mode = SetMode {
-                save_loaded: Some(&mut state.save_loaded),
-            };
+            let mode = SetMode { save_loaded: Some(&mut state.save_loaded) };
             apply(cfg, d, &args, mode).map_err(|reason| fail(&reason))?;
             continue;
         }
@@ -195,11 +181,7 @@ fn load_text(cfg: &mut Config, text: &[u8], state: &mut LoadState) -> Result<(),
         if DEPRECATED.iter().any(|&(n, c)| n == name && c == argc) {
             continue;
         }
-        let words = || {
-            argv[1..]
-                .iter()
-                .map(|a| String::from_utf8_lossy(a).into_owned())
-        };
+        let words = || argv[1..].iter().map(|a| String::from_utf8_lossy(a).into_owned());
         match name.as_str() {
             "include" if argc == 2 => {
                 if state.depth >= MAX_INCLUDE_DEPTH {
@@ -229,22 +211,13 @@ fn load_text(cfg: &mut Config, text: &[u8], state: &mut LoadState) -> Result<(),
 fn finish(cfg: &mut Config) -> Result<(), StartupError> {
     if !cfg.logfile.is_empty() {
         let path = cfg.dir.join(&cfg.logfile);
-        let opened = std::fs::OpenOptions::new()
-            .append(true)
-            .create(true)
-            .open(path);
+        let opened = std::fs::OpenOptions::new().append(true).create(true).open(path);
         if let Err(e) = opened {
-            return Err(fatal(
-                None,
-                &format!("Can't open the log file: {}", strerror(&e)),
-            ));
+            return Err(fatal(None, &format!("Can't open the log file: {}", strerror(&e))));
         }
     }
     if cfg.cluster_enabled && cfg.replicaof.is_some() {
-        return Err(fatal(
-            None,
-            "replicaof directive not allowed in cluster mode",
-        ));
+        return Err(fatal(None, "replicaof directive not allowed in cluster mode"));
     }
     if cfg.cluster_enabled && cfg.databases > 1 {
         cfg.databases = 1;
@@ -254,11 +227,7 @@ fn finish(cfg: &mut Config) -> Result<(), StartupError> {
 
 fn read_config(path: &Path) -> Result<Vec<u8>, StartupError> {
     std::fs::read(path).map_err(|e| {
-        StartupError::Fatal(format!(
-            "Fatal error, can't open config file '{}': {}",
-            path.display(),
-            strerror(&e)
-        ))
+        StartupError::Fatal(format!("Fatal error, can't open config file '{}': {}", path.display(), strerror(&e)))
     })
 }
 

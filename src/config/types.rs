@@ -47,10 +47,7 @@ macro_rules! config_enum {
 
 /// The first name that has `code`, as Redis renders an enumeration.
 pub(crate) fn enum_name(items: &'static [(&'static str, u32)], code: u32) -> &'static str {
-    items
-        .iter()
-        .find(|(_, c)| *c == code)
-        .map_or("unknown", |(n, _)| n)
+    items.iter().find(|(_, c)| *c == code).map_or("unknown", |(n, _)| n)
 }
 
 config_enum! {
@@ -140,27 +137,14 @@ pub struct ShutdownFlags {
 }
 
 impl ConfigEnum for ShutdownFlags {
-    const ITEMS: &'static [(&'static str, u32)] = &[
-        ("default", 0),
-        ("save", 1),
-        ("nosave", 2),
-        ("now", 4),
-        ("force", 8),
-    ];
+    const ITEMS: &'static [(&'static str, u32)] =
+        &[("default", 0), ("save", 1), ("nosave", 2), ("now", 4), ("force", 8)];
     const MULTI: bool = true;
     fn code(self) -> u32 {
-        u32::from(self.save)
-            | u32::from(self.nosave) << 1
-            | u32::from(self.now) << 2
-            | u32::from(self.force) << 3
+        u32::from(self.save) | u32::from(self.nosave) << 1 | u32::from(self.now) << 2 | u32::from(self.force) << 3
     }
     fn from_code(code: u32) -> Self {
-        ShutdownFlags {
-            save: code & 1 != 0,
-            nosave: code & 2 != 0,
-            now: code & 4 != 0,
-            force: code & 8 != 0,
-        }
+        ShutdownFlags { save: code & 1 != 0, nosave: code & 2 != 0, now: code & 4 != 0, force: code & 8 != 0 }
     }
 }
 
@@ -191,16 +175,8 @@ impl Default for ClientOutputBufferLimits {
         let mb = 1024 * 1024;
         ClientOutputBufferLimits {
             normal: OutputBufferLimit::default(),
-            replica: OutputBufferLimit {
-                hard: 256 * mb,
-                soft: 64 * mb,
-                soft_seconds: 60,
-            },
-            pubsub: OutputBufferLimit {
-                hard: 32 * mb,
-                soft: 8 * mb,
-                soft_seconds: 60,
-            },
+            replica: OutputBufferLimit { hard: 256 * mb, soft: 64 * mb, soft_seconds: 60 },
+            pubsub: OutputBufferLimit { hard: 32 * mb, soft: 8 * mb, soft_seconds: 60 },
         }
     }
 }
@@ -208,11 +184,7 @@ impl Default for ClientOutputBufferLimits {
 impl ClientOutputBufferLimits {
     /// The classes in Redis's order, with the names CONFIG GET uses.
     pub(crate) fn classes(&self) -> [(&'static str, OutputBufferLimit); 3] {
-        [
-            ("normal", self.normal),
-            ("slave", self.replica),
-            ("pubsub", self.pubsub),
-        ]
+        [("normal", self.normal), ("slave", self.replica), ("pubsub", self.pubsub)]
     }
 
     /// The limit of the class named `name` (case-insensitive; `master` is not settable).
@@ -259,18 +231,8 @@ pub(crate) fn canonical_notify_flags(s: &[u8]) -> Option<String> {
             out.push('n');
         }
     } else {
-        out.extend(
-            NOTIFY_CLASSES
-                .iter()
-                .filter(|c| set.contains(c))
-                .map(|&c| c as char),
-        );
+        out.extend(NOTIFY_CLASSES.iter().filter(|c| set.contains(c)).map(|&c| c as char));
     }
-    out.extend(
-        b"KEm"
-            .iter()
-            .filter(|c| set.contains(c))
-            .map(|&c| c as char),
-    );
+    out.extend(b"KEm".iter().filter(|c| set.contains(c)).map(|&c| c as char));
     Some(out)
 }

@@ -21,12 +21,7 @@ pub(crate) struct SetMode<'a> {
 }
 
 /// Set `d` from its arguments (exactly one unless the directive is multi-argument).
-pub(crate) fn apply(
-    cfg: &mut Config,
-    d: &Directive,
-    args: &[Vec<u8>],
-    mode: SetMode<'_>,
-) -> Result<(), Reason> {
+pub(crate) fn apply(cfg: &mut Config, d: &Directive, args: &[Vec<u8>], mode: SetMode<'_>) -> Result<(), Reason> {
     let one = || args.first().map(Vec::as_slice).unwrap_or_default();
     match &d.kind {
         Kind::Bool { set, check, .. } => {
@@ -34,41 +29,20 @@ pub(crate) fn apply(
             check.map_or(Ok(()), |f| f(v))?;
             set(cfg, v);
         }
-        Kind::Num {
-            min,
-            max,
-            fmt,
-            clamp,
-            set,
-            ..
-        } => {
+        Kind::Num { min, max, fmt, clamp, set, .. } => {
             let v = parse_num(one(), *fmt)?;
             check_bounds(v, *min, *max, *fmt)?;
             set(cfg, clamp.map_or(v, |(lo, hi)| v.clamp(lo, hi)));
         }
-        Kind::Str {
-            null_on_empty,
-            check,
-            set,
-            ..
-        } => {
+        Kind::Str { null_on_empty, check, set, .. } => {
             let v = one();
             check.map_or(Ok(()), |f| f(v))?;
             set(cfg, (!(*null_on_empty && v.is_empty())).then(|| v.to_vec()));
         }
-        Kind::Enum {
-            items,
-            multi,
-            check,
-            set,
-            ..
-        } => {
+        Kind::Enum { items, multi, check, set, .. } => {
             let code = parse_enum(items, *multi, args).ok_or_else(|| {
                 let names: Vec<&str> = items.iter().map(|(n, _)| *n).collect();
-                format!(
-                    "argument(s) must be one of the following: {}",
-                    names.join(", ")
-                )
+                format!("argument(s) must be one of the following: {}", names.join(", "))
             })?;
             check.map_or(Ok(()), |f| f(code))?;
             set(cfg, code);
@@ -92,18 +66,12 @@ fn parse_num(v: &[u8], fmt: NumFmt) -> Result<i128, &'static str> {
         NumFmt::Memory => parse_memory(v).map(i128::from),
         NumFmt::MemoryOrPercent => parse_memory(v).map(i128::from).or_else(|| {
             let digits = v.strip_suffix(b"%").filter(|d| !d.is_empty())?;
-            parse_i64(digits)
-                .filter(|n| *n >= 0)
-                .map(|n| -i128::from(n))
+            parse_i64(digits).filter(|n| *n >= 0).map(|n| -i128::from(n))
         }),
         NumFmt::Octal => {
             let (neg, digits) = v.strip_prefix(b"-").map_or((false, v), |d| (true, d));
-            let text = std::str::from_utf8(digits)
-                .ok()
-                .filter(|t| !t.starts_with('+'));
-            let n = text
-                .and_then(|t| i64::from_str_radix(t, 8).ok())
-                .map(i128::from);
+            let text = std::str::from_utf8(digits).ok().filter(|t| !t.starts_with('+'));
+            let n = text.and_then(|t| i64::from_str_radix(t, 8).ok()).map(i128::from);
             n.map(|n| if neg { -n } else { n })
         }
     };
@@ -137,9 +105,7 @@ fn parse_enum(items: &[(&str, u32)], multi: bool, args: &[Vec<u8>]) -> Option<u3
         return None;
     }
     args.iter().try_fold(0, |acc, a| {
-        let hits = items
-            .iter()
-            .filter(|(n, _)| a.eq_ignore_ascii_case(n.as_bytes()));
+        let hits = items.iter().filter(|(n, _)| a.eq_ignore_ascii_case(n.as_bytes()));
         hits.map(|(_, c)| *c).reduce(|x, y| x | y).map(|c| acc | c)
     })
 }
@@ -153,12 +119,7 @@ pub(crate) fn strerror(e: &std::io::Error) -> String {
     }
 }
 
-fn apply_special(
-    cfg: &mut Config,
-    s: Special,
-    args: &[Vec<u8>],
-    mode: SetMode<'_>,
-) -> Result<(), Reason> {
+fn apply_special(cfg: &mut Config, s: Special, args: &[Vec<u8>], mode: SetMode<'_>) -> Result<(), Reason> {
     let single_empty = args.len() == 1 && args[0].is_empty();
     match s {
         Special::Save => {
@@ -185,10 +146,7 @@ fn apply_special(
                 return Err("Too many bind addresses specified.".into());
             }
             let args = if single_empty { &[][..] } else { args };
-            cfg.bind = args
-                .iter()
-                .map(|a| String::from_utf8_lossy(a).into_owned())
-                .collect();
+            cfg.bind = args.iter().map(|a| String::from_utf8_lossy(a).into_owned()).collect();
         }
         Special::ClientOutputBufferLimit => {
             if args.len() % 4 != 0 {
@@ -203,17 +161,11 @@ fn apply_special(
                 let soft = parse_memory(&group[2]);
                 let secs = parse_i64(&group[3]).filter(|s| *s >= 0);
                 let (Some(hard), Some(soft), Some(secs)) = (hard, soft, secs) else {
-                    return Err(
-                        "Error in hard, soft or soft_seconds setting in buffer limit \
+                    return Err("Error in hard, soft or soft_seconds setting in buffer limit \
                                 configuration."
-                            .into(),
-                    );
+                        .into());
                 };
-                *class = OutputBufferLimit {
-                    hard,
-                    soft,
-                    soft_seconds: secs.unsigned_abs(),
-                };
+                *class = OutputBufferLimit { hard, soft, soft_seconds: secs.unsigned_abs() };
             }
             cfg.client_output_buffer_limit = limits;
         }
@@ -226,9 +178,7 @@ fn apply_special(
                 *slot = parse_i64(a)
                     .filter(|v| (-2000..=2000).contains(v))
                     .and_then(|v| i32::try_from(v).ok())
-                    .ok_or(
-                        "Invalid oom-score-adj-values, elements must be between -2000 and 2000.",
-                    )?;
+                    .ok_or("Invalid oom-score-adj-values, elements must be between -2000 and 2000.")?;
             }
             cfg.oom_score_adj_values = values;
         }
@@ -236,8 +186,7 @@ fn apply_special(
             let [v] = args else {
                 return Err("wrong number of arguments".into());
             };
-            canonical_notify_flags(v)
-                .ok_or("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.")?;
+            canonical_notify_flags(v).ok_or("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.")?;
             cfg.notify_keyspace_events = String::from_utf8_lossy(v).into_owned();
         }
         Special::Dir => {
@@ -259,9 +208,7 @@ fn apply_special(
                 cfg.replicaof = None;
                 return Ok(());
             }
-            let port = std::str::from_utf8(port)
-                .ok()
-                .and_then(|p| p.parse::<u16>().ok());
+            let port = std::str::from_utf8(port).ok().and_then(|p| p.parse::<u16>().ok());
             let port = port.ok_or("Invalid master port")?;
             cfg.replicaof = Some((String::from_utf8_lossy(host).into_owned(), port));
         }
@@ -269,18 +216,12 @@ fn apply_special(
             let args = if single_empty { &[][..] } else { args };
             let mut out = Vec::with_capacity(args.len());
             for a in args {
-                let p = std::str::from_utf8(a)
-                    .ok()
-                    .and_then(|t| t.parse::<f64>().ok());
-                let p = p
-                    .filter(|p| !p.is_nan())
-                    .ok_or("Invalid latency-tracking-info-percentiles parameters")?;
+                let p = std::str::from_utf8(a).ok().and_then(|t| t.parse::<f64>().ok());
+                let p = p.filter(|p| !p.is_nan()).ok_or("Invalid latency-tracking-info-percentiles parameters")?;
                 if !(0.0..=100.0).contains(&p) {
-                    return Err(
-                        "latency-tracking-info-percentiles parameters should sit between \
+                    return Err("latency-tracking-info-percentiles parameters should sit between \
                                 [0.0,100.0]"
-                            .into(),
-                    );
+                        .into());
                 }
                 out.push(p);
             }
@@ -305,12 +246,8 @@ pub(crate) fn render(cfg: &Config, d: &Directive) -> String {
             (NumFmt::Octal, v) => format!("{v:o}"),
             (_, v) => v.to_string(),
         },
-        Kind::Str { get, .. } => get(cfg)
-            .map(|v| String::from_utf8_lossy(&v).into_owned())
-            .unwrap_or_default(),
-        Kind::Enum {
-            items, multi, get, ..
-        } => enum_names(items, *multi, get(cfg)),
+        Kind::Str { get, .. } => get(cfg).map(|v| String::from_utf8_lossy(&v).into_owned()).unwrap_or_default(),
+        Kind::Enum { items, multi, get, .. } => enum_names(items, *multi, get(cfg)),
         Kind::Special(s) => match s {
             Special::Save => {
                 let pts = cfg.save.iter().map(|(s, c)| format!("{s} {c}"));
@@ -319,9 +256,7 @@ pub(crate) fn render(cfg: &Config, d: &Directive) -> String {
             Special::Bind => cfg.bind.join(" "),
             Special::ClientOutputBufferLimit => {
                 let c = cfg.client_output_buffer_limit.classes();
-                let parts = c
-                    .iter()
-                    .map(|(n, l)| format!("{n} {} {} {}", l.hard, l.soft, l.soft_seconds));
+                let parts = c.iter().map(|(n, l)| format!("{n} {} {} {}", l.hard, l.soft, l.soft_seconds));
                 parts.collect::<Vec<_>>().join(" ")
             }
             Special::OomScoreAdjValues => {
@@ -332,16 +267,9 @@ pub(crate) fn render(cfg: &Config, d: &Directive) -> String {
                 canonical_notify_flags(cfg.notify_keyspace_events.as_bytes()).unwrap_or_default()
             }
             Special::Dir => cfg.dir.to_string_lossy().into_owned(),
-            Special::Replicaof => cfg
-                .replicaof
-                .as_ref()
-                .map(|(h, p)| format!("{h} {p}"))
-                .unwrap_or_default(),
+            Special::Replicaof => cfg.replicaof.as_ref().map(|(h, p)| format!("{h} {p}")).unwrap_or_default(),
             Special::LatencyTrackingInfoPercentiles => {
-                let ps = cfg
-                    .latency_tracking_info_percentiles
-                    .iter()
-                    .map(|p| fmt_float(*p));
+                let ps = cfg.latency_tracking_info_percentiles.iter().map(|p| fmt_float(*p));
                 ps.collect::<Vec<_>>().join(" ")
             }
         },
@@ -431,9 +359,7 @@ pub(crate) fn rewrite_lines(cfg: &Config, d: &Directive, defaults: &Config) -> V
                 return vec![(format!("{name} {}", repr(&v)), force)];
             }
         },
-        Kind::Enum {
-            items, multi, get, ..
-        } => format!("{name} {}", enum_names(items, *multi, get(cfg))),
+        Kind::Enum { items, multi, get, .. } => format!("{name} {}", enum_names(items, *multi, get(cfg))),
         Kind::Special(s) => return special_lines(cfg, *s, name, defaults),
     };
     vec![(line, differs())]
@@ -442,11 +368,7 @@ pub(crate) fn rewrite_lines(cfg: &Config, d: &Directive, defaults: &Config) -> V
 fn special_lines(cfg: &Config, s: Special, name: &str, defaults: &Config) -> Vec<(String, bool)> {
     match s {
         Special::Save if cfg.save.is_empty() => vec![(format!("{name} \"\""), true)],
-        Special::Save => cfg
-            .save
-            .iter()
-            .map(|(s, c)| (format!("{name} {s} {c}"), true))
-            .collect(),
+        Special::Save => cfg.save.iter().map(|(s, c)| (format!("{name} {s} {c}"), true)).collect(),
         Special::Bind if cfg.bind == defaults.bind => Vec::new(),
         Special::Bind if cfg.bind.is_empty() => vec![(format!("{name} \"\""), true)],
         Special::Bind => vec![(format!("{name} {}", cfg.bind.join(" ")), true)],
@@ -468,15 +390,11 @@ fn special_lines(cfg: &Config, s: Special, name: &str, defaults: &Config) -> Vec
             vec![(format!("{name} {} {} {}", v[0], v[1], v[2]), force)]
         }
         Special::NotifyKeyspaceEvents => {
-            let flags =
-                canonical_notify_flags(cfg.notify_keyspace_events.as_bytes()).unwrap_or_default();
+            let flags = canonical_notify_flags(cfg.notify_keyspace_events.as_bytes()).unwrap_or_default();
             let force = !flags.is_empty();
             vec![(format!("{name} {}", repr(flags.as_bytes())), force)]
         }
-        Special::Dir => vec![(
-            format!("{name} {}", repr(cfg.dir.to_string_lossy().as_bytes())),
-            true,
-        )],
+        Special::Dir => vec![(format!("{name} {}", repr(cfg.dir.to_string_lossy().as_bytes())), true)],
         Special::Replicaof => match &cfg.replicaof {
             Some((h, p)) => vec![(format!("{name} {h} {p}"), true)],
             None => Vec::new(),
@@ -485,11 +403,7 @@ fn special_lines(cfg: &Config, s: Special, name: &str, defaults: &Config) -> Vec
             let ps = &cfg.latency_tracking_info_percentiles;
             let vals = match ps.is_empty() {
                 true => "\"\"".to_string(),
-                false => ps
-                    .iter()
-                    .map(|p| fmt_float(*p))
-                    .collect::<Vec<_>>()
-                    .join(" "),
+                false => ps.iter().map(|p| fmt_float(*p)).collect::<Vec<_>>().join(" "),
             };
             vec![(format!("{name} {vals}"), true)]
         }
@@ -502,9 +416,7 @@ pub(crate) fn lookup(name: &[u8]) -> Option<(&'static Directive, &'static str)> 
         if name.eq_ignore_ascii_case(d.name.as_bytes()) {
             Some((d, d.name))
         } else {
-            d.alias
-                .filter(|a| name.eq_ignore_ascii_case(a.as_bytes()))
-                .map(|a| (d, a))
+            d.alias.filter(|a| name.eq_ignore_ascii_case(a.as_bytes())).map(|a| (d, a))
         }
     })
 }

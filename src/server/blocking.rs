@@ -133,7 +133,13 @@ impl Blocking {
     /// command and returns its reply, or None if it would still block. Each served waiter is
     /// removed and handed to `deliver` with its reply. Stops at the first waiter that would
     /// still block (the key has nothing left for it).
-    pub fn serve(&self, db: usize, key: &[u8], mut attempt: impl FnMut(&Waiter) -> Option<Vec<u8>>, mut deliver: impl FnMut(Waiter, Vec<u8>)) {
+    pub fn serve(
+        &self,
+        db: usize,
+        key: &[u8],
+        mut attempt: impl FnMut(&Waiter) -> Option<Vec<u8>>,
+        mut deliver: impl FnMut(Waiter, Vec<u8>),
+    ) {
         let mut g = self.inner.lock();
         loop {
             let Some(first) = g.by_key.get(&(db, key.to_vec())).and_then(|q| q.front().copied()) else { return };

@@ -229,7 +229,8 @@ impl Conn {
     fn process(&mut self, srv: &Server, worker: usize) -> bool {
         let mut paused = false;
         let mut gate = wait_gate(srv, worker);
-        let mut limits = ParseLimits { max_bulk_len: srv.hot.proto_max_bulk_len.load(Relaxed) as usize, authenticated: true };
+        let mut limits =
+            ParseLimits { max_bulk_len: srv.hot.proto_max_bulk_len.load(Relaxed) as usize, authenticated: true };
         while self.rstart < self.rend && !self.sess.close_after_reply && self.blocked.is_none() {
             limits.authenticated = self.sess.authenticated;
             let input = &self.rbuf[self.rstart..self.rend];
@@ -268,7 +269,10 @@ impl Conn {
                 Err(e) => {
                     Reply::new(&mut self.wbuf, self.sess.resp3).error(e.0.as_bytes());
                     srv.stats.count_error(&e.0);
-                    super::log::verbose(&format!("Protocol error ({}) from client: id={} addr={}", e.0, self.sess.id, self.sess.shared.addr));
+                    super::log::verbose(&format!(
+                        "Protocol error ({}) from client: id={} addr={}",
+                        e.0, self.sess.id, self.sess.shared.addr
+                    ));
                     self.sess.close_after_reply = true;
                     break;
                 }

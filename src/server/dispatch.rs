@@ -165,7 +165,15 @@ pub fn execute<'s>(
 fn allowed_when_subscribed(spec: &CommandSpec) -> bool {
     matches!(
         spec.name,
-        "subscribe" | "unsubscribe" | "psubscribe" | "punsubscribe" | "ssubscribe" | "sunsubscribe" | "ping" | "quit" | "reset"
+        "subscribe"
+            | "unsubscribe"
+            | "psubscribe"
+            | "punsubscribe"
+            | "ssubscribe"
+            | "sunsubscribe"
+            | "ping"
+            | "quit"
+            | "reset"
     )
 }
 
@@ -217,7 +225,13 @@ fn exec<'s>(
     let Some(multi) = sess.multi.take() else { return };
     if multi.aborted {
         crate::commands::transactions::unwatch_all(srv, sess);
-        reject(srv, sess, out, Some(id), CmdError::Static("EXECABORT Transaction discarded because of previous errors."));
+        reject(
+            srv,
+            sess,
+            out,
+            Some(id),
+            CmdError::Static("EXECABORT Transaction discarded because of previous errors."),
+        );
         return;
     }
     let mut whole = false;

@@ -109,7 +109,14 @@ fn accept_one(srv: &Server, stream: std::net::TcpStream, peer: SocketAddr, laddr
     let w = *next % srv.worker_count;
     *next = next.wrapping_add(1);
     let id = srv.clients.next_id();
-    let shared = Arc::new(ClientShared::new(id, peer.to_string(), laddr.to_string(), stream.as_raw_fd(), w, larder_engine::clock::now_ms()));
+    let shared = Arc::new(ClientShared::new(
+        id,
+        peer.to_string(),
+        laddr.to_string(),
+        stream.as_raw_fd(),
+        w,
+        larder_engine::clock::now_ms(),
+    ));
     srv.clients.add(shared.clone());
     srv.send_to_worker(w, worker::Msg::NewConn(stream, shared));
 }

@@ -140,7 +140,8 @@ pub fn publish(srv: &Server, kind: Kind, channel: &[u8], payload: &[u8], worker:
     if let Some(subs) = exact_map.read().get(channel) {
         for c in subs {
             let resp3 = c.resp.load(Relaxed) == 3;
-            let bytes = cached[resp3 as usize].get_or_insert_with(|| encode(resp3, word, None, channel, payload)).clone();
+            let bytes =
+                cached[resp3 as usize].get_or_insert_with(|| encode(resp3, word, None, channel, payload)).clone();
             outgoing.push((c.worker, (c.id, bytes)));
         }
     }

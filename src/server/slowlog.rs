@@ -30,7 +30,15 @@ const MAX_ARG_LEN: usize = 128;
 
 impl SlowLog {
     /// Records a command; `max_len` bounds the log.
-    pub fn push<'a>(&mut self, args: impl ExactSizeIterator<Item = &'a [u8]>, micros: u64, time: u64, addr: String, name: Vec<u8>, max_len: usize) {
+    pub fn push<'a>(
+        &mut self,
+        args: impl ExactSizeIterator<Item = &'a [u8]>,
+        micros: u64,
+        time: u64,
+        addr: String,
+        name: Vec<u8>,
+        max_len: usize,
+    ) {
         let argc = args.len();
         let mut kept = Vec::with_capacity(argc.min(MAX_ARGS));
         for (i, a) in args.enumerate() {

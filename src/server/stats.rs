@@ -148,7 +148,12 @@ impl Stats {
     pub fn command(&self, id: usize) -> (u64, u64, u64, u64) {
         self.per_cmd.iter().fold((0, 0, 0, 0), |a, t| {
             let c = &t[id];
-            (a.0 + c.calls.load(Relaxed), a.1 + c.usec.load(Relaxed), a.2 + c.rejected.load(Relaxed), a.3 + c.failed.load(Relaxed))
+            (
+                a.0 + c.calls.load(Relaxed),
+                a.1 + c.usec.load(Relaxed),
+                a.2 + c.rejected.load(Relaxed),
+                a.3 + c.failed.load(Relaxed),
+            )
         })
     }
 

@@ -48,7 +48,18 @@ pub fn start_workers(srv: &Arc<Server>) -> io::Result<Vec<JoinHandle<()>>> {
         let srv = srv.clone();
         threads.push(std::thread::Builder::new().name(format!("larder-worker-{i}")).spawn(move || {
             Stats::bind_thread(i);
-            Worker { srv: &srv, index: i, poll, conns: Vec::new(), free: Vec::new(), paused: Vec::new(), next_deadline: None, blocked: Vec::new(), ids: Default::default() }.run();
+            Worker {
+                srv: &srv,
+                index: i,
+                poll,
+                conns: Vec::new(),
+                free: Vec::new(),
+                paused: Vec::new(),
+                next_deadline: None,
+                blocked: Vec::new(),
+                ids: Default::default(),
+            }
+            .run();
         })?);
     }
     Ok(threads)
@@ -273,7 +284,9 @@ impl Worker<'_> {
             self.conns.push(None);
             self.conns.len() - 1
         });
-        if let Err(e) = self.poll.registry().register(&mut stream, Token(slot + 1), Interest::READABLE | Interest::WRITABLE) {
+        if let Err(e) =
+            self.poll.registry().register(&mut stream, Token(slot + 1), Interest::READABLE | Interest::WRITABLE)
+        {
             log::warning(&format!("Cannot register a client socket: {e}"));
             self.srv.clients.remove(shared.id);
             self.free.push(slot);
@@ -319,7 +332,8 @@ impl Worker<'_> {
         if timeout > 0 {
             let now = larder_engine::clock::now_ms();
             for slot in 0..self.conns.len() {
-                let idle = self.conns[slot].as_ref().is_some_and(|c| c.idle_ms(now) > timeout * 1000 && !c.is_monitor());
+                let idle =
+                    self.conns[slot].as_ref().is_some_and(|c| c.idle_ms(now) > timeout * 1000 && !c.is_monitor());
                 if idle {
                     log::verbose("Closing idle client");
                     self.close(slot);

@@ -110,9 +110,7 @@ impl Entry {
         let lay = layout(len);
         // SAFETY: `lay` has non-zero size (HEADER > 0).
         let raw = unsafe { alloc::alloc(lay) };
-        let Some(ptr) = NonNull::new(raw) else {
-            alloc::handle_alloc_error(lay)
-        };
+        let Some(ptr) = NonNull::new(raw) else { alloc::handle_alloc_error(lay) };
         // SAFETY: every write below stays inside the `len` bytes just allocated: the offsets add
         // up exactly to `len` computed above from the same lengths.
         unsafe {
@@ -316,8 +314,20 @@ impl Entry {
                 let rebuilt = unsafe {
                     let p = self.ptr.as_ptr().add(at);
                     match self.tag() {
-                        TAG_EMB => Self::build(self.key(), Value::Bytes(std::slice::from_raw_parts(p, plen)), expire_ms, lru, lfu),
-                        TAG_INT => Self::build(self.key(), Value::Int(ptr::read_unaligned(p as *const i64)), expire_ms, lru, lfu),
+                        TAG_EMB => Self::build(
+                            self.key(),
+                            Value::Bytes(std::slice::from_raw_parts(p, plen)),
+                            expire_ms,
+                            lru,
+                            lfu,
+                        ),
+                        TAG_INT => Self::build(
+                            self.key(),
+                            Value::Int(ptr::read_unaligned(p as *const i64)),
+                            expire_ms,
+                            lru,
+                            lfu,
+                        ),
                         _ => {
                             let obj = ptr::read(p as *const Object);
                             Self::build(self.key(), Value::Obj(Box::new(obj)), expire_ms, lru, lfu)

@@ -171,7 +171,10 @@ impl<'a> Locked<'a> {
         let idx = match self.guards.iter().position(|(d, s, _)| *d == db32 && *s == sh16) {
             Some(i) => i,
             None => {
-                debug_assert!(self.on_demand || self.guards.is_empty(), "shard {db}/{shard} not locked by the command's key spec");
+                debug_assert!(
+                    self.on_demand || self.guards.is_empty(),
+                    "shard {db}/{shard} not locked by the command's key spec"
+                );
                 self.guards.push((db32, sh16, self.ks.dbs[db].shards[shard].lock()));
                 self.guards.len() - 1
             }
@@ -205,7 +208,13 @@ impl<'a> Locked<'a> {
     pub fn release(&mut self) {
         for (db, _, g) in self.guards.iter_mut() {
             let ev = std::mem::take(&mut g.events);
-            if ev.dirty > 0 || ev.expired > 0 || ev.flushed || !ev.modified_keys.is_empty() || !ev.expired_keys.is_empty() || !ev.new_keys.is_empty() {
+            if ev.dirty > 0
+                || ev.expired > 0
+                || ev.flushed
+                || !ev.modified_keys.is_empty()
+                || !ev.expired_keys.is_empty()
+                || !ev.new_keys.is_empty()
+            {
                 self.released.push((*db as usize, ev));
             }
         }

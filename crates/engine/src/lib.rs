@@ -17,6 +17,6 @@ pub mod types;
 pub mod util;
 
 pub use entry::{Entry, Value, ValueRef};
-pub use keyspace::{shard_of, Db, Keyspace, KeyRef, Locked, SHARDS};
+pub use keyspace::{shard_of, Db, KeyRef, Keyspace, Locked, SHARDS};
 pub use object::Object;
 pub use shard::Shard;

@@ -102,7 +102,7 @@ mod tests {
     fn parses_letters_and_the_all_alias() {
         assert_eq!(parse("KEA") & ALL, ALL);
         assert_eq!(parse("Kx"), KEYSPACE | EXPIRED);
-        assert_eq!(parse("") , 0);
-        assert_eq!(parse("Em") , KEYEVENT | KEY_MISS);
+        assert_eq!(parse(""), 0);
+        assert_eq!(parse("Em"), KEYEVENT | KEY_MISS);
     }
 }

@@ -70,6 +70,10 @@ mod tests {
     fn objects_stay_small() {
         // Every collection value pays for one boxed Object: large representations must stay
         // behind their own Box inside each type.
-        assert!(std::mem::size_of::<super::Object>() <= 48, "Object grew to {} bytes", std::mem::size_of::<super::Object>());
+        assert!(
+            std::mem::size_of::<super::Object>() <= 48,
+            "Object grew to {} bytes",
+            std::mem::size_of::<super::Object>()
+        );
     }
 }

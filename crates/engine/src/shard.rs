@@ -117,8 +117,8 @@ impl Shard {
     fn touch_existing_watched(&mut self, other: Option<&Shard>) {
         for (key, ws) in &self.watchers {
             let k = KeyRef::new(key);
-            let exists = self.table.get(k.hash, key).is_some()
-                || other.is_some_and(|o| o.table.get(k.hash, key).is_some());
+            let exists =
+                self.table.get(k.hash, key).is_some() || other.is_some_and(|o| o.table.get(k.hash, key).is_some());
             if exists {
                 for w in ws {
                     w.dirty.store(true, Relaxed);
@@ -284,12 +284,8 @@ impl Shard {
     pub fn expire_step(&mut self, now: u64, budget: usize) -> (usize, usize) {
         let mut pos = self.sweep_pos;
         let mut freed = Vec::new();
-        let r = self.table.sweep_volatile(
-            &mut pos,
-            budget,
-            |e| e.expire_ms().is_some_and(|t| t <= now),
-            |e| freed.push(e),
-        );
+        let r =
+            self.table.sweep_volatile(&mut pos, budget, |e| e.expire_ms().is_some_and(|t| t <= now), |e| freed.push(e));
         self.sweep_pos = pos;
         for e in &freed {
             self.expired(e.key());

@@ -341,10 +341,7 @@ impl Table {
             return None;
         }
         let start = self.random_pos();
-        self.slots[start..]
-            .iter()
-            .chain(self.slots[..start].iter())
-            .find_map(|s| s.entry.as_ref())
+        self.slots[start..].iter().chain(self.slots[..start].iter()).find_map(|s| s.entry.as_ref())
     }
 
     /// Iterates over every entry in hash order.
@@ -502,7 +499,9 @@ mod tests {
         }
         for i in 0..100 {
             let k = format!("c{i}");
-            assert!(matches!(t.get(42, k.as_bytes()).map(|e| e.value()), Some(crate::entry::ValueRef::Int(v)) if v == i));
+            assert!(
+                matches!(t.get(42, k.as_bytes()).map(|e| e.value()), Some(crate::entry::ValueRef::Int(v)) if v == i)
+            );
         }
         assert!(t.remove(42, b"c50").is_some());
         assert!(t.get(42, b"c50").is_none());

@@ -48,20 +48,14 @@ impl<'a> Args<'a> {
     /// `DoubleEndedIterator`) so callers can store it.
     #[inline]
     pub fn iter(&self) -> ArgsIter<'a> {
-        ArgsIter {
-            base: self.base,
-            spans: self.spans.iter(),
-        }
+        ArgsIter { base: self.base, spans: self.spans.iter() }
     }
 
     /// The arguments from index `from` on (`args[from..]`); empty when `from`
     /// is past the end.
     #[inline]
     pub fn slice(&self, from: usize) -> Args<'a> {
-        Args {
-            base: self.base,
-            spans: self.spans.get(from..).unwrap_or(&[]),
-        }
+        Args { base: self.base, spans: self.spans.get(from..).unwrap_or(&[]) }
     }
 }
 
@@ -89,9 +83,7 @@ impl<'a> IntoIterator for Args<'a> {
 
 impl fmt::Debug for Args<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_list()
-            .entries(self.iter().map(|a| String::from_utf8_lossy(a)))
-            .finish()
+        f.debug_list().entries(self.iter().map(|a| String::from_utf8_lossy(a))).finish()
     }
 }
 
@@ -149,10 +141,7 @@ impl OwnedArgs {
     /// Copies the arguments of `a` (two allocations, whatever the count).
     pub fn from_args(a: Args<'_>) -> Self {
         let total = a.iter().map(<[u8]>::len).sum();
-        let mut owned = OwnedArgs {
-            data: Vec::with_capacity(total),
-            spans: Vec::with_capacity(a.len()),
-        };
+        let mut owned = OwnedArgs { data: Vec::with_capacity(total), spans: Vec::with_capacity(a.len()) };
         for arg in a.iter() {
             owned.push(arg);
         }
@@ -242,12 +231,7 @@ mod tests {
         assert_eq!(o.len(), 3);
         o.push(b"EX");
         assert_eq!(o, OwnedArgs::from_slices(["SET", "k", "v", "EX"]));
-        assert_eq!(
-            OwnedArgs::from_slices(vec![b"a".to_vec(), Vec::new()])
-                .args()
-                .get(1),
-            Some(&b""[..])
-        );
+        assert_eq!(OwnedArgs::from_slices(vec![b"a".to_vec(), Vec::new()]).args().get(1), Some(&b""[..]));
         assert!(OwnedArgs::default().is_empty());
     }
 }

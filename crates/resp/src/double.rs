@@ -55,20 +55,14 @@ impl Fp {
     /// Shifts the significand left until its top bit is set.
     fn normalized(self) -> Fp {
         let shift = self.f.leading_zeros();
-        Fp {
-            f: self.f << shift,
-            e: self.e - shift as i32,
-        }
+        Fp { f: self.f << shift, e: self.e - shift as i32 }
     }
 
     /// The product, keeping the upper 64 bits of the significand, rounded
     /// half up.
     fn times(self, other: Fp) -> Fp {
         let p = u128::from(self.f) * u128::from(other.f) + (1u128 << 63);
-        Fp {
-            f: (p >> 64) as u64,
-            e: self.e + other.e + 64,
-        }
+        Fp { f: (p >> 64) as u64, e: self.e + other.e + 64 }
     }
 }
 
@@ -216,34 +210,13 @@ fn grisu2(v: f64, digits: &mut [u8; 32]) -> (usize, i32) {
     let bits = v.to_bits();
     let mantissa = bits & (HIDDEN - 1);
     let biased = ((bits >> 52) & 0x7ff) as i32;
-    let w = if biased == 0 {
-        Fp {
-            f: mantissa,
-            e: -1074,
-        }
-    } else {
-        Fp {
-            f: mantissa | HIDDEN,
-            e: biased - 1075,
-        }
-    };
+    let w = if biased == 0 { Fp { f: mantissa, e: -1074 } } else { Fp { f: mantissa | HIDDEN, e: biased - 1075 } };
 
     // The rounding interval: halfway to each neighbour. Below a power of
     // two (significand exactly the hidden bit) the lower gap is half as big.
-    let upper = Fp {
-        f: (w.f << 1) + 1,
-        e: w.e - 1,
-    }
-    .normalized();
-    let (lf, le) = if w.f == HIDDEN {
-        ((w.f << 2) - 1, w.e - 2)
-    } else {
-        ((w.f << 1) - 1, w.e - 1)
-    };
-    let lower = Fp {
-        f: lf << (le - upper.e),
-        e: upper.e,
-    };
+    let upper = Fp { f: (w.f << 1) + 1, e: w.e - 1 }.normalized();
+    let (lf, le) = if w.f == HIDDEN { ((w.f << 2) - 1, w.e - 2) } else { ((w.f << 1) - 1, w.e - 1) };
+    let lower = Fp { f: lf << (le - upper.e), e: upper.e };
 
     let (pow, k) = cached_power(upper.e);
     let scaled = w.normalized().times(pow);
@@ -300,13 +273,7 @@ fn generate_digits(w: Fp, upper: Fp, lower: Fp, mut k: i32, digits: &mut [u8; 32
         fraction &= one - 1;
         if fraction < delta {
             k += kappa;
-            round_last(
-                &mut digits[..n],
-                delta,
-                fraction,
-                one,
-                distance.wrapping_mul(unit),
-            );
+            round_last(&mut digits[..n], delta, fraction, one, distance.wrapping_mul(unit));
             return (n, k);
         }
         unit = unit.wrapping_mul(10);

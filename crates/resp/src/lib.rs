@@ -39,9 +39,6 @@ mod split;
 
 pub use args::{Args, ArgsIter, OwnedArgs};
 pub use double::format_double;
-pub use parse::{
-    Parse, ParseLimits, ProtocolError, Request, RequestParser, DEFAULT_MAX_BULK_LEN,
-    INLINE_MAX_SIZE,
-};
+pub use parse::{Parse, ParseLimits, ProtocolError, Request, RequestParser, DEFAULT_MAX_BULK_LEN, INLINE_MAX_SIZE};
 pub use reply::{Deferred, Reply};
 pub use split::split_args;

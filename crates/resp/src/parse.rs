@@ -53,10 +53,7 @@ pub struct ParseLimits {
 impl Default for ParseLimits {
     /// 512 MiB bulks, authenticated.
     fn default() -> Self {
-        ParseLimits {
-            max_bulk_len: DEFAULT_MAX_BULK_LEN,
-            authenticated: true,
-        }
+        ParseLimits { max_bulk_len: DEFAULT_MAX_BULK_LEN, authenticated: true }
     }
 }
 
@@ -263,12 +260,7 @@ impl RequestParser {
     ///
     /// A request with zero arguments (an empty inline line, `*0\r\n`,
     /// `*-1\r\n`) returns `Complete` with `argc() == 0`; the caller skips it.
-    pub fn parse(
-        &mut self,
-        buf: &[u8],
-        limits: &ParseLimits,
-        req: &mut Request,
-    ) -> Result<Parse, ProtocolError> {
+    pub fn parse(&mut self, buf: &[u8], limits: &ParseLimits, req: &mut Request) -> Result<Parse, ProtocolError> {
         req.clear();
         if buf.len() < self.pos.max(self.scan) {
             // The caller broke the contract and gave a shorter buffer than
@@ -301,12 +293,7 @@ impl RequestParser {
     /// Finds the `\r` ending the line that starts at `from`, resuming the
     /// search at `self.scan`. `Ok(None)` means wait for more bytes (also when
     /// the `\r` is the last byte: the byte after it must have arrived).
-    fn line_end(
-        &mut self,
-        buf: &[u8],
-        from: usize,
-        too_big: &str,
-    ) -> Result<Option<usize>, ProtocolError> {
+    fn line_end(&mut self, buf: &[u8], from: usize, too_big: &str) -> Result<Option<usize>, ProtocolError> {
         let start = self.scan.max(from);
         match buf.get(start..).and_then(|rest| find_byte(rest, b'\r')) {
             None => {
@@ -337,27 +324,16 @@ impl RequestParser {
             return Ok(Parse::Incomplete);
         };
         let newline = start + off;
-        let end = if newline > 0 && buf[newline - 1] == b'\r' {
-            newline - 1
-        } else {
-            newline
-        };
+        let end = if newline > 0 && buf[newline - 1] == b'\r' { newline - 1 } else { newline };
         if !split_into(&buf[..end], &mut req.inline, &mut req.spans) {
             req.clear();
             return Err(protocol_error("unbalanced quotes in request"));
         }
         req.is_inline = true;
-        Ok(Parse::Complete {
-            consumed: newline + 1,
-        })
+        Ok(Parse::Complete { consumed: newline + 1 })
     }
 
-    fn parse_multibulk(
-        &mut self,
-        buf: &[u8],
-        limits: &ParseLimits,
-        req: &mut Request,
-    ) -> Result<Parse, ProtocolError> {
+    fn parse_multibulk(&mut self, buf: &[u8], limits: &ParseLimits, req: &mut Request) -> Result<Parse, ProtocolError> {
         if self.phase == Phase::FirstLine {
             let Some(cr) = self.line_end(buf, 0, "too big mbulk count string")? else {
                 return Ok(Parse::Incomplete);
@@ -385,8 +361,7 @@ impl RequestParser {
             let len = match self.bulk {
                 Some(len) => len,
                 None => {
-                    let Some(cr) = self.line_end(buf, self.pos, "too big bulk count string")?
-                    else {
+                    let Some(cr) = self.line_end(buf, self.pos, "too big bulk count string")? else {
                         return Ok(Parse::Incomplete);
                     };
                     // pos <= cr < buf.len()

@@ -102,15 +102,13 @@ impl<'a> Reply<'a> {
     /// The null reply: RESP2 `$-1\r\n` (null bulk), RESP3 `_\r\n`.
     #[inline]
     pub fn null(&mut self) {
-        self.buf
-            .extend_from_slice(if self.resp3 { b"_\r\n" } else { b"$-1\r\n" });
+        self.buf.extend_from_slice(if self.resp3 { b"_\r\n" } else { b"$-1\r\n" });
     }
 
     /// The null array: RESP2 `*-1\r\n`, RESP3 `_\r\n`.
     #[inline]
     pub fn null_array(&mut self) {
-        self.buf
-            .extend_from_slice(if self.resp3 { b"_\r\n" } else { b"*-1\r\n" });
+        self.buf.extend_from_slice(if self.resp3 { b"_\r\n" } else { b"*-1\r\n" });
     }
 
     /// An array header `*n\r\n`; `n` elements follow.

@@ -188,10 +188,7 @@ mod tests {
     #[test]
     fn double_quotes_and_escapes() {
         assert_eq!(split(b"\"hello world\""), v(&[b"hello world"]));
-        assert_eq!(
-            split(b"\"a\\nb\\rc\\td\\be\\af\\\\g\\\"h\\zi\""),
-            v(&[b"a\nb\rc\td\x08e\x07f\\g\"hzi"])
-        );
+        assert_eq!(split(b"\"a\\nb\\rc\\td\\be\\af\\\\g\\\"h\\zi\""), v(&[b"a\nb\rc\td\x08e\x07f\\g\"hzi"]));
         assert_eq!(split(b"\"\\x41\\xff\\x00z\""), v(&[b"A\xff\x00z"]));
         // \x without two hex digits is just 'x'.
         assert_eq!(split(b"\"\\x4g\""), v(&[b"x4g"]));

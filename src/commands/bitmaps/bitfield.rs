@@ -85,19 +85,8 @@ fn parse_ops(ctx: &Ctx<'_, '_>, args: Args<'_>) -> Result<Vec<Op>, CmdError> {
         };
         let (signed, bits) = field_type(&args[j + 1])?;
         let offset = bit_offset(ctx, &args[j + 2], bits)?;
-        let value = if kind == Kind::Get {
-            0
-        } else {
-            int_arg(&args[j + 3])?
-        };
-        ops.push(Op {
-            kind,
-            signed,
-            bits,
-            offset,
-            value,
-            overflow,
-        });
+        let value = if kind == Kind::Get { 0 } else { int_arg(&args[j + 3])? };
+        ops.push(Op { kind, signed, bits, offset, value, overflow });
         j += if kind == Kind::Get { 3 } else { 4 };
     }
     Ok(ops)
@@ -157,11 +146,7 @@ fn bitfield_generic(ctx: &mut Ctx<'_, '_>, args: Args<'_>, read_only: bool) -> C
     let ops = parse_ops(ctx, args)?;
     let k = KeyRef::new(&args[1]);
     // The last bit any write touches; the string is grown (or created) to hold it first.
-    let highest = ops
-        .iter()
-        .filter(|op| op.kind != Kind::Get)
-        .map(|op| op.offset + u64::from(op.bits) - 1)
-        .max();
+    let highest = ops.iter().filter(|op| op.kind != Kind::Get).map(|op| op.offset + u64::from(op.bits) - 1).max();
     let results: Vec<Option<i64>> = match highest {
         None => match lookup_read(ctx, &k) {
             None => ops.iter().map(|_| Some(0)).collect(),
@@ -172,9 +157,7 @@ fn bitfield_generic(ctx: &mut Ctx<'_, '_>, args: Args<'_>, read_only: bool) -> C
             }
         },
         Some(_) if read_only => {
-            return Err(CmdError::Static(
-                "ERR BITFIELD_RO only supports the GET subcommand",
-            ));
+            return Err(CmdError::Static("ERR BITFIELD_RO only supports the GET subcommand"));
         }
         Some(last) => with_raw(ctx, &k, bytes_for_bit(last), |v, dirty| {
             let mut changed = false;
@@ -221,66 +204,26 @@ mod tests {
         assert_eq!(field_type(b"i64"), Ok((true, 64)));
         assert_eq!(field_type(b"u1"), Ok((false, 1)));
         assert_eq!(field_type(b"u8\0junk"), Ok((false, 8)));
-        for bad in [
-            &b"u64"[..],
-            b"i65",
-            b"i0",
-            b"u0",
-            b"I8",
-            b"U8",
-            b"x8",
-            b"",
-            b"i",
-            b"i-1",
-            b"i08",
-        ] {
+        for bad in [&b"u64"[..], b"i65", b"i0", b"u0", b"I8", b"U8", b"x8", b"", b"i", b"i-1", b"i08"] {
             assert!(field_type(bad).is_err(), "{bad:?}");
         }
     }
 
     fn op(kind: Kind, signed: bool, bits: u32, offset: u64, value: i64, overflow: Overflow) -> Op {
-        Op {
-            kind,
-            signed,
-            bits,
-            offset,
-            value,
-            overflow,
-        }
+        Op { kind, signed, bits, offset, value, overflow }
     }
 
     #[test]
     fn writes_report_old_or_new_values() {
         let mut v = vec![0u8; 2];
-        assert_eq!(
-            write_op(&mut v, &op(Kind::Set, false, 8, 0, 255, Overflow::Wrap)),
-            (Some(0), true)
-        );
+        assert_eq!(write_op(&mut v, &op(Kind::Set, false, 8, 0, 255, Overflow::Wrap)), (Some(0), true));
         assert_eq!(v, [0xff, 0]);
-        assert_eq!(
-            write_op(&mut v, &op(Kind::Incr, false, 8, 0, 1, Overflow::Wrap)),
-            (Some(0), true)
-        );
-        assert_eq!(
-            write_op(&mut v, &op(Kind::Incr, false, 8, 0, -1, Overflow::Sat)),
-            (Some(0), false)
-        );
-        assert_eq!(
-            write_op(&mut v, &op(Kind::Incr, false, 8, 0, -1, Overflow::Fail)),
-            (None, false)
-        );
-        assert_eq!(
-            write_op(&mut v, &op(Kind::Set, true, 8, 4, -1, Overflow::Wrap)),
-            (Some(0), true)
-        );
+        assert_eq!(write_op(&mut v, &op(Kind::Incr, false, 8, 0, 1, Overflow::Wrap)), (Some(0), true));
+        assert_eq!(write_op(&mut v, &op(Kind::Incr, false, 8, 0, -1, Overflow::Sat)), (Some(0), false));
+        assert_eq!(write_op(&mut v, &op(Kind::Incr, false, 8, 0, -1, Overflow::Fail)), (None, false));
+        assert_eq!(write_op(&mut v, &op(Kind::Set, true, 8, 4, -1, Overflow::Wrap)), (Some(0), true));
         assert_eq!(v, [0x0f, 0xf0]);
-        assert_eq!(
-            read_op(&v, &op(Kind::Get, true, 8, 4, 0, Overflow::Wrap)),
-            -1
-        );
-        assert_eq!(
-            write_op(&mut v, &op(Kind::Incr, true, 8, 4, 200, Overflow::Sat)),
-            (Some(127), true)
-        );
+        assert_eq!(read_op(&v, &op(Kind::Get, true, 8, 4, 0, Overflow::Wrap)), -1);
+        assert_eq!(write_op(&mut v, &op(Kind::Incr, true, 8, 4, 200, Overflow::Sat)), (Some(127), true));
     }
 }

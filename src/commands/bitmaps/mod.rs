@@ -24,13 +24,90 @@ const B: Group = Group::Bitmap;
 
 /// The bitmap family's table entries.
 pub static COMMANDS: &[CommandSpec] = &[
-    cmd("setbit", 4, W, A_W, keys(1, 1, 1), B, "2.2.0", "O(1)", "Sets or clears one bit of a string value, creating the key when needed; returns the bit's previous value.", setbit),
-    cmd("getbit", 3, RF, A_RF, keys(1, 1, 1), B, "2.2.0", "O(1)", "Returns the value of one bit of a string value.", getbit),
-    cmd("bitcount", -2, R, A_R, keys(1, 1, 1), B, "2.6.0", "O(N)", "Counts the set bits of a string value, optionally within a byte or bit range.", bitcount),
-    cmd("bitpos", -3, R, A_R, keys(1, 1, 1), B, "2.8.7", "O(N)", "Returns the position of the first set or clear bit of a string value, optionally within a range.", bitpos),
-    cmd("bitop", -4, W, A_W, keys(2, -1, 1), B, "2.6.0", "O(N)", "Combines string values bit by bit (AND, OR, XOR, NOT) and stores the result in a key.", bitop),
-    cmd("bitfield", -2, W, A_W, keys(1, 1, 1), B, "3.2.0", "O(1) for each subcommand specified", "Reads, writes and increments integers of any width at any bit offset of a string value.", bitfield::bitfield),
-    cmd("bitfield_ro", -2, RF, A_RF, keys(1, 1, 1), B, "6.0.0", "O(1) for each subcommand specified", "Reads integers of any width at any bit offset of a string value.", bitfield::bitfield_ro),
+    cmd(
+        "setbit",
+        4,
+        W,
+        A_W,
+        keys(1, 1, 1),
+        B,
+        "2.2.0",
+        "O(1)",
+        "Sets or clears one bit of a string value, creating the key when needed; returns the bit's previous value.",
+        setbit,
+    ),
+    cmd(
+        "getbit",
+        3,
+        RF,
+        A_RF,
+        keys(1, 1, 1),
+        B,
+        "2.2.0",
+        "O(1)",
+        "Returns the value of one bit of a string value.",
+        getbit,
+    ),
+    cmd(
+        "bitcount",
+        -2,
+        R,
+        A_R,
+        keys(1, 1, 1),
+        B,
+        "2.6.0",
+        "O(N)",
+        "Counts the set bits of a string value, optionally within a byte or bit range.",
+        bitcount,
+    ),
+    cmd(
+        "bitpos",
+        -3,
+        R,
+        A_R,
+        keys(1, 1, 1),
+        B,
+        "2.8.7",
+        "O(N)",
+        "Returns the position of the first set or clear bit of a string value, optionally within a range.",
+        bitpos,
+    ),
+    cmd(
+        "bitop",
+        -4,
+        W,
+        A_W,
+        keys(2, -1, 1),
+        B,
+        "2.6.0",
+        "O(N)",
+        "Combines string values bit by bit (AND, OR, XOR, NOT) and stores the result in a key.",
+        bitop,
+    ),
+    cmd(
+        "bitfield",
+        -2,
+        W,
+        A_W,
+        keys(1, 1, 1),
+        B,
+        "3.2.0",
+        "O(1) for each subcommand specified",
+        "Reads, writes and increments integers of any width at any bit offset of a string value.",
+        bitfield::bitfield,
+    ),
+    cmd(
+        "bitfield_ro",
+        -2,
+        RF,
+        A_RF,
+        keys(1, 1, 1),
+        B,
+        "6.0.0",
+        "O(1) for each subcommand specified",
+        "Reads integers of any width at any bit offset of a string value.",
+        bitfield::bitfield_ro,
+    ),
 ];
 
 const BAD_OFFSET: CmdError = CmdError::Static("ERR bit offset is not an integer or out of range");
@@ -97,11 +174,7 @@ fn getbit(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
 /// and BITPOS do: negative values count from the end, then both are clamped into the string.
 /// `None` when the range is empty.
 fn clamp_range(start: i64, end: i64, total: i64) -> Option<(u64, u64)> {
-    let start = if start < 0 {
-        (total + start).max(0)
-    } else {
-        start
-    };
+    let start = if start < 0 { (total + start).max(0) } else { start };
     let end = if end < 0 { (total + end).max(0) } else { end }.min(total - 1);
     (start <= end).then_some((start as u64, end as u64))
 }
@@ -190,11 +263,7 @@ fn find_bit(p: &[u8], first: u64, last: u64, bit: bool) -> Option<u64> {
     }
     // Whole bytes up to (and including, when it is complete) the last byte.
     let from = (pos / 8) as usize;
-    let to = if last % 8 == 7 {
-        (last / 8 + 1) as usize
-    } else {
-        (last / 8) as usize
-    };
+    let to = if last % 8 == 7 { (last / 8 + 1) as usize } else { (last / 8) as usize };
     if let Some(span) = p.get(from..to) {
         if let Some(i) = bits::bitpos(span, bit) {
             return Some(from as u64 * 8 + i);
@@ -236,11 +305,7 @@ fn bitpos(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
                 None => None,
             };
             let total = p.len() as i64 * if in_bits { 8 } else { 1 };
-            (
-                clamp_range(start, end.unwrap_or(-1), total),
-                in_bits,
-                end.is_some(),
-            )
+            (clamp_range(start, end.unwrap_or(-1), total), in_bits, end.is_some())
         }
         _ => return Err(CmdError::Syntax),
     };
@@ -277,9 +342,7 @@ fn bitop(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
         return Err(CmdError::Syntax);
     };
     if op == BitOp::Not && args.len() != 4 {
-        return Err(CmdError::Static(
-            "ERR BITOP NOT must be called with a single source key.",
-        ));
+        return Err(CmdError::Static("ERR BITOP NOT must be called with a single source key."));
     }
     // Fold the sources into the result one at a time, so no source is copied; a missing key
     // is an empty string, and shorter sources count as zero-padded.
@@ -367,11 +430,7 @@ mod tests {
             for first in 0..48u64 {
                 for last in first..48 {
                     let slow = (first..=last).find(|&b| bits::get_bit(&p, b) == bit);
-                    assert_eq!(
-                        find_bit(&p, first, last, bit),
-                        slow,
-                        "{bit} {first}..={last}"
-                    );
+                    assert_eq!(find_bit(&p, first, last, bit), slow, "{bit} {first}..={last}");
                 }
             }
         }

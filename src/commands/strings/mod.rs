@@ -23,27 +23,247 @@ const S: Group = Group::String;
 /// The string family's table entries.
 pub static COMMANDS: &[CommandSpec] = &[
     cmd("get", 2, RF, A_R, keys(1, 1, 1), S, "1.0.0", "O(1)", "Returns the string value of a key.", get),
-    cmd("set", -3, W, A_WS, keys(1, 1, 1), S, "1.0.0", "O(1)", "Sets the string value of a key, with optional expiry and conditions; can return the old value.", set),
-    cmd("setnx", 3, WF, A_W, keys(1, 1, 1), S, "1.0.0", "O(1)", "Sets a key's string value only when the key does not exist.", setnx),
-    cmd("setex", 4, W, A_WS, keys(1, 1, 1), S, "2.0.0", "O(1)", "Sets a key's string value and its expiry in seconds.", setex),
-    cmd("psetex", 4, W, A_WS, keys(1, 1, 1), S, "2.6.0", "O(1)", "Sets a key's string value and its expiry in milliseconds.", psetex),
-    cmd("getset", 3, WF, A_W, keys(1, 1, 1), S, "1.0.0", "O(1)", "Sets a key's string value and returns the previous one.", getset),
-    cmd("getex", -2, flag::WRITE | flag::FAST, A_W, keys(1, 1, 1), S, "6.2.0", "O(1)", "Returns a key's string value after changing or removing its expiry.", getex),
-    cmd("getdel", 2, flag::WRITE | flag::FAST, A_W, keys(1, 1, 1), S, "6.2.0", "O(1)", "Returns a key's string value and deletes the key.", getdel),
-    cmd("mget", -2, RF, A_R, keys(1, -1, 1), S, "1.0.0", "O(N) where N is the number of keys to retrieve.", "Returns the string values of several keys.", mget),
-    cmd("mset", -3, W, A_WS, keys(1, -1, 2), S, "1.0.1", "O(N) where N is the number of keys to set.", "Sets the string values of several keys.", mset),
-    cmd("msetnx", -3, W, A_WS, keys(1, -1, 2), S, "1.0.1", "O(N) where N is the number of keys to set.", "Sets several keys only when none of them exists.", msetnx),
+    cmd(
+        "set",
+        -3,
+        W,
+        A_WS,
+        keys(1, 1, 1),
+        S,
+        "1.0.0",
+        "O(1)",
+        "Sets the string value of a key, with optional expiry and conditions; can return the old value.",
+        set,
+    ),
+    cmd(
+        "setnx",
+        3,
+        WF,
+        A_W,
+        keys(1, 1, 1),
+        S,
+        "1.0.0",
+        "O(1)",
+        "Sets a key's string value only when the key does not exist.",
+        setnx,
+    ),
+    cmd(
+        "setex",
+        4,
+        W,
+        A_WS,
+        keys(1, 1, 1),
+        S,
+        "2.0.0",
+        "O(1)",
+        "Sets a key's string value and its expiry in seconds.",
+        setex,
+    ),
+    cmd(
+        "psetex",
+        4,
+        W,
+        A_WS,
+        keys(1, 1, 1),
+        S,
+        "2.6.0",
+        "O(1)",
+        "Sets a key's string value and its expiry in milliseconds.",
+        psetex,
+    ),
+    cmd(
+        "getset",
+        3,
+        WF,
+        A_W,
+        keys(1, 1, 1),
+        S,
+        "1.0.0",
+        "O(1)",
+        "Sets a key's string value and returns the previous one.",
+        getset,
+    ),
+    cmd(
+        "getex",
+        -2,
+        flag::WRITE | flag::FAST,
+        A_W,
+        keys(1, 1, 1),
+        S,
+        "6.2.0",
+        "O(1)",
+        "Returns a key's string value after changing or removing its expiry.",
+        getex,
+    ),
+    cmd(
+        "getdel",
+        2,
+        flag::WRITE | flag::FAST,
+        A_W,
+        keys(1, 1, 1),
+        S,
+        "6.2.0",
+        "O(1)",
+        "Returns a key's string value and deletes the key.",
+        getdel,
+    ),
+    cmd(
+        "mget",
+        -2,
+        RF,
+        A_R,
+        keys(1, -1, 1),
+        S,
+        "1.0.0",
+        "O(N) where N is the number of keys to retrieve.",
+        "Returns the string values of several keys.",
+        mget,
+    ),
+    cmd(
+        "mset",
+        -3,
+        W,
+        A_WS,
+        keys(1, -1, 2),
+        S,
+        "1.0.1",
+        "O(N) where N is the number of keys to set.",
+        "Sets the string values of several keys.",
+        mset,
+    ),
+    cmd(
+        "msetnx",
+        -3,
+        W,
+        A_WS,
+        keys(1, -1, 2),
+        S,
+        "1.0.1",
+        "O(N) where N is the number of keys to set.",
+        "Sets several keys only when none of them exists.",
+        msetnx,
+    ),
     cmd("incr", 2, WF, A_W, keys(1, 1, 1), S, "1.0.0", "O(1)", "Adds one to a key's integer value.", counters::incr),
-    cmd("decr", 2, WF, A_W, keys(1, 1, 1), S, "1.0.0", "O(1)", "Subtracts one from a key's integer value.", counters::decr),
-    cmd("incrby", 3, WF, A_W, keys(1, 1, 1), S, "1.0.0", "O(1)", "Adds an integer to a key's integer value.", counters::incrby),
-    cmd("decrby", 3, WF, A_W, keys(1, 1, 1), S, "1.0.0", "O(1)", "Subtracts an integer from a key's integer value.", counters::decrby),
-    cmd("incrbyfloat", 3, WF, A_W, keys(1, 1, 1), S, "2.6.0", "O(1)", "Adds a floating-point number to a key's numeric value.", counters::incrbyfloat),
-    cmd("append", 3, WF, A_W, keys(1, 1, 1), S, "2.0.0", "O(1) amortized.", "Appends a string to a key's value, creating the key if needed.", ranges::append),
-    cmd("strlen", 2, RF, A_R, keys(1, 1, 1), S, "2.2.0", "O(1)", "Returns the length of a key's string value.", ranges::strlen),
-    cmd("getrange", 4, flag::READONLY, acl::READ | acl::STRING | acl::SLOW, keys(1, 1, 1), S, "2.4.0", "O(N) where N is the length of the returned string.", "Returns a substring of a key's string value.", ranges::getrange),
-    cmd("substr", 4, flag::READONLY, acl::READ | acl::STRING | acl::SLOW, keys(1, 1, 1), S, "1.0.0", "O(N) where N is the length of the returned string.", "Returns a substring of a key's string value (old name of GETRANGE).", ranges::getrange),
-    cmd("setrange", 4, W, A_WS, keys(1, 1, 1), S, "2.2.0", "O(1), not counting the time to copy the new string in place.", "Overwrites part of a key's string value from an offset, padding with zero bytes.", ranges::setrange),
-    cmd("lcs", -3, flag::READONLY, acl::READ | acl::STRING | acl::SLOW, keys(1, 2, 1), S, "7.0.0", "O(N*M) where N and M are the lengths of s1 and s2.", "Finds the longest common subsequence of two string values.", ranges::lcs),
+    cmd(
+        "decr",
+        2,
+        WF,
+        A_W,
+        keys(1, 1, 1),
+        S,
+        "1.0.0",
+        "O(1)",
+        "Subtracts one from a key's integer value.",
+        counters::decr,
+    ),
+    cmd(
+        "incrby",
+        3,
+        WF,
+        A_W,
+        keys(1, 1, 1),
+        S,
+        "1.0.0",
+        "O(1)",
+        "Adds an integer to a key's integer value.",
+        counters::incrby,
+    ),
+    cmd(
+        "decrby",
+        3,
+        WF,
+        A_W,
+        keys(1, 1, 1),
+        S,
+        "1.0.0",
+        "O(1)",
+        "Subtracts an integer from a key's integer value.",
+        counters::decrby,
+    ),
+    cmd(
+        "incrbyfloat",
+        3,
+        WF,
+        A_W,
+        keys(1, 1, 1),
+        S,
+        "2.6.0",
+        "O(1)",
+        "Adds a floating-point number to a key's numeric value.",
+        counters::incrbyfloat,
+    ),
+    cmd(
+        "append",
+        3,
+        WF,
+        A_W,
+        keys(1, 1, 1),
+        S,
+        "2.0.0",
+        "O(1) amortized.",
+        "Appends a string to a key's value, creating the key if needed.",
+        ranges::append,
+    ),
+    cmd(
+        "strlen",
+        2,
+        RF,
+        A_R,
+        keys(1, 1, 1),
+        S,
+        "2.2.0",
+        "O(1)",
+        "Returns the length of a key's string value.",
+        ranges::strlen,
+    ),
+    cmd(
+        "getrange",
+        4,
+        flag::READONLY,
+        acl::READ | acl::STRING | acl::SLOW,
+        keys(1, 1, 1),
+        S,
+        "2.4.0",
+        "O(N) where N is the length of the returned string.",
+        "Returns a substring of a key's string value.",
+        ranges::getrange,
+    ),
+    cmd(
+        "substr",
+        4,
+        flag::READONLY,
+        acl::READ | acl::STRING | acl::SLOW,
+        keys(1, 1, 1),
+        S,
+        "1.0.0",
+        "O(N) where N is the length of the returned string.",
+        "Returns a substring of a key's string value (old name of GETRANGE).",
+        ranges::getrange,
+    ),
+    cmd(
+        "setrange",
+        4,
+        W,
+        A_WS,
+        keys(1, 1, 1),
+        S,
+        "2.2.0",
+        "O(1), not counting the time to copy the new string in place.",
+        "Overwrites part of a key's string value from an offset, padding with zero bytes.",
+        ranges::setrange,
+    ),
+    cmd(
+        "lcs",
+        -3,
+        flag::READONLY,
+        acl::READ | acl::STRING | acl::SLOW,
+        keys(1, 2, 1),
+        S,
+        "7.0.0",
+        "O(N*M) where N and M are the lengths of s1 and s2.",
+        "Finds the longest common subsequence of two string values.",
+        ranges::lcs,
+    ),
 ];
 
 /// A string value read from an entry.
@@ -126,10 +346,7 @@ pub fn check_size(ctx: &Ctx<'_, '_>, len: u64) -> CmdResult {
 /// The configured proto-max-bulk-len: the largest string a command may build.
 #[inline]
 pub fn max_bulk_len(ctx: &Ctx<'_, '_>) -> u64 {
-    ctx.srv
-        .hot
-        .proto_max_bulk_len
-        .load(std::sync::atomic::Ordering::Relaxed)
+    ctx.srv.hot.proto_max_bulk_len.load(std::sync::atomic::Ordering::Relaxed)
 }
 
 /// Reserves room for `extra` more bytes the way Redis's `sdsMakeRoomFor` does: double the
@@ -141,11 +358,7 @@ pub fn reserve_greedy(v: &mut Vec<u8>, extra: usize) {
     if need <= v.capacity() {
         return;
     }
-    let target = if need < STEP {
-        need * 2
-    } else {
-        need.saturating_add(STEP)
-    };
+    let target = if need < STEP { need * 2 } else { need.saturating_add(STEP) };
     v.reserve_exact(target - v.len());
 }
 
@@ -277,7 +490,10 @@ fn parse_set_opts(args: Args<'_>, now: u64) -> Result<SetOpts, CmdError> {
         } else if eq_ic(a, "keepttl") && !has_exp {
             o.expiry = Expiry::Keep;
             has_exp = true;
-        } else if (eq_ic(a, "ex") || eq_ic(a, "px") || eq_ic(a, "exat") || eq_ic(a, "pxat")) && !has_exp && next.is_some() {
+        } else if (eq_ic(a, "ex") || eq_ic(a, "px") || eq_ic(a, "exat") || eq_ic(a, "pxat"))
+            && !has_exp
+            && next.is_some()
+        {
             let unit = if eq_ic(a, "ex") || eq_ic(a, "exat") { 1000 } else { 1 };
             let abs = eq_ic(a, "exat") || eq_ic(a, "pxat");
             o.expiry = Expiry::At(expiry_from(next.unwrap_or_default(), unit, abs, now, "set")?);
@@ -315,7 +531,11 @@ pub fn store(ctx: &mut Ctx<'_, '_>, k: &KeyRef<'_>, value: &[u8], expiry: Expiry
 
 fn set(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
     let k = KeyRef::new(&args[1]);
-    let opts = if args.len() == 3 { SetOpts { nx: false, xx: false, get: false, expiry: Expiry::None } } else { parse_set_opts(args, ctx.now)? };
+    let opts = if args.len() == 3 {
+        SetOpts { nx: false, xx: false, get: false, expiry: Expiry::None }
+    } else {
+        parse_set_opts(args, ctx.now)?
+    };
     let old: Option<Option<Vec<u8>>> = if opts.get || opts.nx || opts.xx {
         match ctx.get(&k) {
             None => Some(None),
@@ -394,7 +614,10 @@ fn getex(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
         let a = &args[i];
         if change.is_none() && eq_ic(a, "persist") {
             change = Some(None);
-        } else if change.is_none() && (eq_ic(a, "ex") || eq_ic(a, "px") || eq_ic(a, "exat") || eq_ic(a, "pxat")) && i + 1 < args.len() {
+        } else if change.is_none()
+            && (eq_ic(a, "ex") || eq_ic(a, "px") || eq_ic(a, "exat") || eq_ic(a, "pxat"))
+            && i + 1 < args.len()
+        {
             let unit = if eq_ic(a, "ex") || eq_ic(a, "exat") { 1000 } else { 1 };
             let abs = eq_ic(a, "exat") || eq_ic(a, "pxat");
             change = Some(Some(expiry_from(&args[i + 1], unit, abs, now, "getex")?));

@@ -3,9 +3,7 @@
 use larder_engine::KeyRef;
 use larder_resp::{Args, Reply};
 
-use super::{
-    as_str, check_size, lookup_read, max_bulk_len, reserve_greedy, with_raw,
-};
+use super::{as_str, check_size, lookup_read, max_bulk_len, reserve_greedy, with_raw};
 use crate::commands::{eq_ic, int_arg, CmdError, CmdResult, Ctx};
 
 /// APPEND key value
@@ -129,8 +127,7 @@ type Match = ((u32, u32), (u32, u32));
 
 /// LCS key1 key2 [LEN] [IDX] [MINMATCHLEN len] [WITHMATCHLEN]
 pub fn lcs(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
-    const NOT_STRING: CmdError =
-        CmdError::Static("ERR The specified keys must contain string values");
+    const NOT_STRING: CmdError = CmdError::Static("ERR The specified keys must contain string values");
     let mut values: [Vec<u8>; 2] = [Vec::new(), Vec::new()];
     let mut not_string = false;
     for (i, v) in values.iter_mut().enumerate() {
@@ -165,9 +162,7 @@ pub fn lcs(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
         i += 1;
     }
     if len_opt && idx_opt {
-        return Err(CmdError::Static(
-            "ERR If you want both the length and indexes, please just use IDX.",
-        ));
+        return Err(CmdError::Static("ERR If you want both the length and indexes, please just use IDX."));
     }
     let mode = match (idx_opt, len_opt) {
         (true, _) => LcsMode::Idx,
@@ -182,12 +177,9 @@ pub fn lcs(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
     // for every mode; the LEN-only mode here needs just two rows of it.
     let cells = (a.len() as u64 + 1) * (b.len() as u64 + 1);
     if cells.saturating_mul(4) > max_bulk_len(ctx) {
-        return Err(CmdError::Static(
-            "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len",
-        ));
+        return Err(CmdError::Static("ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len"));
     }
-    let alloc_failed =
-        CmdError::Static("ERR Insufficient memory, failed allocating transient memory for LCS");
+    let alloc_failed = CmdError::Static("ERR Insufficient memory, failed allocating transient memory for LCS");
     if mode == LcsMode::Len {
         let n = lcs_len(a, b).ok_or(alloc_failed)?;
         ctx.reply().int(i64::from(n));
@@ -236,11 +228,7 @@ fn lcs_len(a: &[u8], b: &[u8]) -> Option<u32> {
     let mut cur = try_zeroed(w)?;
     for &x in a {
         for (j, &y) in b.iter().enumerate() {
-            cur[j + 1] = if x == y {
-                prev[j] + 1
-            } else {
-                prev[j + 1].max(cur[j])
-            };
+            cur[j + 1] = if x == y { prev[j] + 1 } else { prev[j + 1].max(cur[j]) };
         }
         std::mem::swap(&mut prev, &mut cur);
     }
@@ -256,11 +244,7 @@ fn lcs_table(a: &[u8], b: &[u8]) -> Option<Vec<u32>> {
         let prev = &above[i * w..];
         let cur = &mut rest[..w];
         for (j, &y) in b.iter().enumerate() {
-            cur[j + 1] = if x == y {
-                prev[j] + 1
-            } else {
-                prev[j + 1].max(cur[j])
-            };
+            cur[j + 1] = if x == y { prev[j] + 1 } else { prev[j + 1].max(cur[j]) };
         }
     }
     Some(t)

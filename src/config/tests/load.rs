@@ -31,26 +31,18 @@ fn defaults_render_as_redis() {
     assert_eq!(get1(&c, "databases"), "16");
     assert_eq!(get1(&c, "io-threads"), "0");
     assert!(Path::new(&get1(&c, "dir")).is_absolute());
-    assert_eq!(
-        c.bind_addresses().collect::<Vec<_>>(),
-        vec![("127.0.0.1", false), ("::1", true)]
-    );
+    assert_eq!(c.bind_addresses().collect::<Vec<_>>(), vec![("127.0.0.1", false), ("::1", true)]);
 }
 
 #[test]
 fn table_is_consistent() {
-    let mut names: Vec<&str> = DIRECTIVES
-        .iter()
-        .flat_map(|d| std::iter::once(d.name).chain(d.alias))
-        .collect();
+    let mut names: Vec<&str> = DIRECTIVES.iter().flat_map(|d| std::iter::once(d.name).chain(d.alias)).collect();
     let total = names.len();
     names.sort_unstable();
     names.dedup();
     assert_eq!(names.len(), total, "duplicate directive name");
     assert_eq!(DIRECTIVES.len(), 183);
-    assert!(names
-        .iter()
-        .all(|n| n.bytes().all(|c| !c.is_ascii_uppercase())));
+    assert!(names.iter().all(|n| n.bytes().all(|c| !c.is_ascii_uppercase())));
     // Every default value can be set back through CONFIG SET syntax.
     let c = Config::default();
     for d in DIRECTIVES.iter().filter(|d| !d.has(IMMUTABLE)) {
@@ -65,11 +57,7 @@ fn table_is_consistent() {
 #[test]
 fn get_globs_aliases_and_hidden() {
     let c = Config::default();
-    let mut got: Vec<String> = c
-        .get(b"*max-*-entries*")
-        .into_iter()
-        .map(|(n, _)| n)
-        .collect();
+    let mut got: Vec<String> = c.get(b"*max-*-entries*").into_iter().map(|(n, _)| n).collect();
     got.sort();
     assert_eq!(
         got,
@@ -84,44 +72,19 @@ fn get_globs_aliases_and_hidden() {
     );
     let all = c.get(b"*");
     let visible = DIRECTIVES.iter().filter(|d| !d.has(HIDDEN));
-    assert_eq!(
-        all.len(),
-        visible
-            .map(|d| 1 + usize::from(d.alias.is_some()))
-            .sum::<usize>()
-    );
+    assert_eq!(all.len(), visible.map(|d| 1 + usize::from(d.alias.is_some())).sum::<usize>());
     assert!(!all.iter().any(|(n, _)| n == "key-load-delay"));
-    assert_eq!(
-        c.get(b"key-load-delay"),
-        vec![("key-load-delay".into(), "0".into())]
-    );
+    assert_eq!(c.get(b"key-load-delay"), vec![("key-load-delay".into(), "0".into())]);
     assert_eq!(c.get(b"MAXMEMORY"), vec![("MAXMEMORY".into(), "0".into())]);
     assert_eq!(c.get(b"slaveof"), vec![("slaveof".into(), "".into())]);
-    assert_eq!(
-        c.get(b"lua-time-limit"),
-        vec![("lua-time-limit".into(), "5000".into())]
-    );
+    assert_eq!(c.get(b"lua-time-limit"), vec![("lua-time-limit".into(), "5000".into())]);
     assert!(c.get(b"no-such-thing").is_empty());
     let res = c.get_many(&[b"maxmemory", b"maxmemory*", b"bind", b"*of"]);
     let names: Vec<&str> = res.iter().map(|(n, _)| n.as_str()).collect();
-    for n in [
-        "maxmemory",
-        "maxmemory-samples",
-        "maxmemory-clients",
-        "bind",
-        "replicaof",
-        "slaveof",
-    ] {
-        assert_eq!(
-            names.iter().filter(|x| **x == n).count(),
-            1,
-            "{n} in {names:?}"
-        );
+    for n in ["maxmemory", "maxmemory-samples", "maxmemory-clients", "bind", "replicaof", "slaveof"] {
+        assert_eq!(names.iter().filter(|x| **x == n).count(), 1, "{n} in {names:?}");
     }
-    assert_eq!(
-        c.get(b"MAXMEMORY-POL*"),
-        vec![("maxmemory-policy".into(), "noeviction".into())]
-    );
+    assert_eq!(c.get(b"MAXMEMORY-POL*"), vec![("maxmemory-policy".into(), "noeviction".into())]);
 }
 
 #[test]
@@ -157,34 +120,16 @@ fn memory_units() {
     assert_eq!(load_err("maxmemory 1tb"), "argument must be a memory value");
     assert_eq!(load_err("maxmemory -1"), "argument must be a memory value");
     let c = load_str("maxmemory-clients 10%").expect("percent");
-    assert_eq!(
-        (c.maxmemory_clients, get1(&c, "maxmemory-clients")),
-        (-10, "10%".into())
-    );
+    assert_eq!((c.maxmemory_clients, get1(&c, "maxmemory-clients")), (-10, "10%".into()));
 }
 
 #[test]
 fn save_points() {
-    assert_eq!(
-        get1(&load_str("port 1").unwrap(), "save"),
-        "3600 1 300 100 60 10000"
-    );
-    assert_eq!(
-        get1(&load_str("save 900 1\nsave 300 10").unwrap(), "save"),
-        "900 1 300 10"
-    );
-    assert_eq!(
-        get1(&load_str("save 900 1\nsave \"\"").unwrap(), "save"),
-        ""
-    );
-    assert_eq!(
-        get1(&load_str("save \"\"\nsave 60 5").unwrap(), "save"),
-        "60 5"
-    );
-    assert_eq!(
-        get1(&load_str("save \"900 1 300 10\"").unwrap(), "save"),
-        "900 1 300 10"
-    );
+    assert_eq!(get1(&load_str("port 1").unwrap(), "save"), "3600 1 300 100 60 10000");
+    assert_eq!(get1(&load_str("save 900 1\nsave 300 10").unwrap(), "save"), "900 1 300 10");
+    assert_eq!(get1(&load_str("save 900 1\nsave \"\"").unwrap(), "save"), "");
+    assert_eq!(get1(&load_str("save \"\"\nsave 60 5").unwrap(), "save"), "60 5");
+    assert_eq!(get1(&load_str("save \"900 1 300 10\"").unwrap(), "save"), "900 1 300 10");
     assert_eq!(load_err("save 900"), "Invalid save parameters");
     assert_eq!(load_err("save 0 1"), "Invalid save parameters");
 }
@@ -198,15 +143,9 @@ fn fatal_error_format() {
          >>> 'frobnicate yes'\nBad directive or wrong number of arguments"
     );
     let msg = fatal_of(Config::load(&args(&["--port"])));
-    assert!(
-        msg.contains("at line 2\n>>> 'port'\nwrong number of arguments"),
-        "{msg}"
-    );
+    assert!(msg.contains("at line 2\n>>> 'port'\nwrong number of arguments"), "{msg}");
     let msg = fatal_of(Config::load(&args(&["--invalid"])));
-    assert!(
-        msg.ends_with("Bad directive or wrong number of arguments"),
-        "{msg}"
-    );
+    assert!(msg.ends_with("Bad directive or wrong number of arguments"), "{msg}");
 }
 
 #[test]
@@ -263,10 +202,7 @@ fn other_directives() {
          shutdown-on-sigint \"now save\"\nreplicaof example.org 6380\ncluster-enabled no\n",
     )
     .expect("loads");
-    assert_eq!(
-        c.rename_commands,
-        vec![("FLUSHALL".to_string(), String::new())]
-    );
+    assert_eq!(c.rename_commands, vec![("FLUSHALL".to_string(), String::new())]);
     assert_eq!(c.users, vec![args(&["alice", "on", ">pw", "~*", "+@all"])]);
     assert_eq!(get1(&c, "oom-score-adj"), "yes");
     assert_eq!(get1(&c, "shutdown-on-sigint"), "save now");
@@ -276,58 +212,29 @@ fn other_directives() {
     assert_eq!(c.databases, 1);
     assert_eq!(load_str("hz 100000").expect("clamped").hz, 500);
     assert_eq!(load_str("hz 0").expect("clamped").hz, 1);
-    assert_eq!(
-        load_err("loadmodule /x.so"),
-        "Larder does not support modules"
-    );
+    assert_eq!(load_err("loadmodule /x.so"), "Larder does not support modules");
 }
 
 #[test]
 fn command_line() {
     assert_eq!(Config::load(&[]).map(|c| c.port), Ok(6379));
     assert_eq!(Config::load(&args(&["-v"])), Err(StartupError::Version));
-    assert_eq!(
-        Config::load(&args(&["--version"])),
-        Err(StartupError::Version)
-    );
+    assert_eq!(Config::load(&args(&["--version"])), Err(StartupError::Version));
     assert_eq!(Config::load(&args(&["-h"])), Err(StartupError::Help));
-    let c = Config::load(&args(&[
-        "--port",
-        "7777",
-        "--save",
-        "",
-        "--bind",
-        "10.0.0.1",
-        "-::1",
-        "--maxmemory",
-        "1gb",
-    ]))
-    .expect("loads");
+    let c = Config::load(&args(&["--port", "7777", "--save", "", "--bind", "10.0.0.1", "-::1", "--maxmemory", "1gb"]))
+        .expect("loads");
     assert_eq!((c.port, c.save.len(), c.maxmemory), (7777, 0, 1 << 30));
     assert_eq!(c.bind, args(&["10.0.0.1", "-::1"]));
     let c = Config::load(&args(&["--save", "--port", "1234"])).expect("loads");
     assert_eq!((c.port, get1(&c, "save")), (1234, String::new()));
     let c = Config::load(&args(&["--port", "1", "--save"])).expect("loads");
     assert_eq!(get1(&c, "save"), "");
-    let c = Config::load(&args(&[
-        "--save",
-        "900 1",
-        "--port 5555",
-        "--requirepass",
-        "a b\"c",
-    ]))
-    .expect("loads");
+    let c = Config::load(&args(&["--save", "900 1", "--port 5555", "--requirepass", "a b\"c"])).expect("loads");
     assert_eq!((get1(&c, "save"), c.port), ("900 1".into(), 5555));
     assert_eq!(c.requirepass.as_deref(), Some(&b"a b\"c"[..]));
     let missing = std::env::temp_dir().join("larder-config-surely-missing.conf");
     let msg = fatal_of(Config::load(&[path_arg(&missing)]));
-    assert_eq!(
-        msg,
-        format!(
-            "Fatal error, can't open config file '{}': No such file or directory",
-            missing.display()
-        )
-    );
+    assert_eq!(msg, format!("Fatal error, can't open config file '{}': No such file or directory", missing.display()));
 }
 
 #[test]
@@ -347,35 +254,17 @@ fn file_then_flags_and_include() {
         ),
     );
     let c = Config::load(&[path_arg(&main)]).expect("loads");
-    assert_eq!(
-        (c.port, c.maxmemory, c.timeout, c.tcp_keepalive),
-        (6000, 5 << 20, 7, 9)
-    );
+    assert_eq!((c.port, c.maxmemory, c.timeout, c.tcp_keepalive), (6000, 5 << 20, 7, 9));
     assert_eq!(c.config_file.as_deref(), Some(main.as_path()));
-    let c = Config::load(&[
-        path_arg(&main),
-        "--port".into(),
-        "7000".into(),
-        "--save".into(),
-        "100 100".into(),
-    ])
-    .expect("loads");
+    let c = Config::load(&[path_arg(&main), "--port".into(), "7000".into(), "--save".into(), "100 100".into()])
+        .expect("loads");
     assert_eq!((c.port, get1(&c, "save")), (7000, "900 1 100 100".into()));
     let c = Config::load(&[path_arg(&main), "--save".into(), "".into()]).expect("loads");
     assert_eq!(get1(&c, "save"), "");
-    let bad = t.file(
-        "uses-bad.conf",
-        &format!("port 2\ninclude {}\n", t.0.join("bad.conf").display()),
-    );
+    let bad = t.file("uses-bad.conf", &format!("port 2\ninclude {}\n", t.0.join("bad.conf").display()));
     let msg = fatal_of(Config::load(&[path_arg(&bad)]));
-    assert!(
-        msg.contains("at line 2\n>>> 'nonsense'\nBad directive"),
-        "{msg}"
-    );
-    let looped = t.file(
-        "loop.conf",
-        &format!("include {}\n", t.0.join("loop.conf").display()),
-    );
+    assert!(msg.contains("at line 2\n>>> 'nonsense'\nBad directive"), "{msg}");
+    let looped = t.file("loop.conf", &format!("include {}\n", t.0.join("loop.conf").display()));
     let msg = fatal_of(Config::load(&[path_arg(&looped)]));
     assert!(msg.ends_with("Too many nested include directives"), "{msg}");
 }

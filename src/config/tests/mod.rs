@@ -35,15 +35,8 @@ pub(super) fn set(c: &mut Config, pairs: &[(&str, &str)]) -> Result<Vec<&'static
     set_as(c, pairs, SetAccess::default())
 }
 
-pub(super) fn set_as(
-    c: &mut Config,
-    pairs: &[(&str, &str)],
-    access: SetAccess,
-) -> Result<Vec<&'static str>, String> {
-    let pairs: Vec<(&[u8], &[u8])> = pairs
-        .iter()
-        .map(|(n, v)| (n.as_bytes(), v.as_bytes()))
-        .collect();
+pub(super) fn set_as(c: &mut Config, pairs: &[(&str, &str)], access: SetAccess) -> Result<Vec<&'static str>, String> {
+    let pairs: Vec<(&[u8], &[u8])> = pairs.iter().map(|(n, v)| (n.as_bytes(), v.as_bytes())).collect();
     let mut changed = c.set_with(&pairs, access)?;
     // Volatile directives (TLS files) count as changed even when set to the same value.
     changed.retain(|n| !n.starts_with("tls-"));
@@ -52,9 +45,7 @@ pub(super) fn set_as(
 
 pub(super) fn set_err(cfg: &mut Config, name: &str, value: &str) -> String {
     let before = cfg.clone();
-    let err = cfg
-        .set(&[(name.as_bytes(), value.as_bytes())])
-        .expect_err("set should fail");
+    let err = cfg.set(&[(name.as_bytes(), value.as_bytes())]).expect_err("set should fail");
     assert_eq!(*cfg, before, "a failed set changed the config");
     err
 }

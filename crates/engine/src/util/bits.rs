@@ -25,10 +25,7 @@ fn byte_index(offset: u64) -> Option<usize> {
 
 /// Number of set bits in `bytes` (`BITCOUNT` over a range the caller has already sliced).
 pub fn popcount(bytes: &[u8]) -> u64 {
-    bytes
-        .chunks(8)
-        .map(|c| u64::from(be_word(c, 0).count_ones()))
-        .sum()
+    bytes.chunks(8).map(|c| u64::from(be_word(c, 0).count_ones())).sum()
 }
 
 /// Position of the first bit equal to `bit` in `bytes`, counting from bit 0 of byte 0, or
@@ -36,25 +33,16 @@ pub fn popcount(bytes: &[u8]) -> u64 {
 /// `BITPOS`'s rules about the implicit zero bits past the end are the caller's.
 pub fn bitpos(bytes: &[u8], bit: bool) -> Option<u64> {
     let (skip, pad) = if bit { (0, 0) } else { (u64::MAX, u8::MAX) };
-    bytes
-        .chunks(8)
-        .zip((0u64..).step_by(64))
-        .find_map(|(chunk, base)| {
-            let w = be_word(chunk, pad);
-            let first = if bit {
-                w.leading_zeros()
-            } else {
-                w.leading_ones()
-            };
-            (w != skip).then(|| base + u64::from(first))
-        })
+    bytes.chunks(8).zip((0u64..).step_by(64)).find_map(|(chunk, base)| {
+        let w = be_word(chunk, pad);
+        let first = if bit { w.leading_zeros() } else { w.leading_ones() };
+        (w != skip).then(|| base + u64::from(first))
+    })
 }
 
 /// The bit at `offset` (`GETBIT`); bits past the end of `bytes` read as 0.
 pub fn get_bit(bytes: &[u8], offset: u64) -> bool {
-    byte_index(offset)
-        .and_then(|i| bytes.get(i))
-        .is_some_and(|b| b & (0x80 >> (offset % 8)) != 0)
+    byte_index(offset).and_then(|i| bytes.get(i)).is_some_and(|b| b & (0x80 >> (offset % 8)) != 0)
 }
 
 /// Sets the bit at `offset` to `value` and returns its previous value (`SETBIT`). The caller
@@ -164,11 +152,7 @@ pub fn get_unsigned(bytes: &[u8], offset: u64, bits: u32) -> u64 {
 pub fn get_signed(bytes: &[u8], offset: u64, bits: u32) -> i64 {
     let bits = bits.clamp(1, 64);
     let raw = get_unsigned(bytes, offset, bits);
-    let sign_extended = if bits < 64 && raw >> (bits - 1) & 1 == 1 {
-        raw | (u64::MAX << bits)
-    } else {
-        raw
-    };
+    let sign_extended = if bits < 64 && raw >> (bits - 1) & 1 == 1 { raw | (u64::MAX << bits) } else { raw };
     sign_extended as i64
 }
 
@@ -257,10 +241,7 @@ pub fn incr_signed(value: i64, incr: i64, bits: u32, ov: Overflow) -> Option<i64
     let narrow = bits != 64;
     if value > max || (narrow && incr > max_incr) || (value >= 0 && incr > 0 && incr > max_incr) {
         resolve(ov, max, wrapped)
-    } else if value < min
-        || (narrow && incr < min_incr)
-        || (value < 0 && incr < 0 && incr < min_incr)
-    {
+    } else if value < min || (narrow && incr < min_incr) || (value < 0 && incr < 0 && incr < min_incr) {
         resolve(ov, min, wrapped)
     } else {
         Some(sum)
@@ -361,10 +342,7 @@ mod tests {
         let data: Vec<u8> = (0..40u8).map(|i| i.wrapping_mul(37) ^ 0x5a).collect();
         for offset in [0u64, 1, 5, 7, 8, 13, 100, 255] {
             for bits in [1u32, 2, 7, 8, 9, 31, 32, 33, 63, 64] {
-                assert_eq!(
-                    get_unsigned(&data, offset, bits),
-                    slow_get(&data, offset, bits)
-                );
+                assert_eq!(get_unsigned(&data, offset, bits), slow_get(&data, offset, bits));
             }
         }
     }
@@ -376,10 +354,7 @@ mod tests {
         assert_eq!(get_signed(&[0x7f], 0, 8), 127);
         assert_eq!(get_signed(&[0xff; 8], 0, 64), -1);
         assert_eq!(get_signed(&[0x80, 0, 0, 0, 0, 0, 0, 0], 0, 64), i64::MIN);
-        assert_eq!(
-            get_signed(&[0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff], 0, 64),
-            i64::MAX
-        );
+        assert_eq!(get_signed(&[0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff], 0, 64), i64::MAX);
         assert_eq!(get_signed(&[0x0f, 0x80], 4, 5), -1);
         assert_eq!(get_signed(&[0x0f, 0x80], 4, 4), -1);
         assert_eq!(get_signed(&[0x07, 0x80], 4, 5), 15);
@@ -393,11 +368,7 @@ mod tests {
                 let before = b.clone();
                 let v = 0x0123_4567_89ab_cdef_u64 & low_mask(bits);
                 set_bits(&mut b, offset, bits, v | !low_mask(bits));
-                assert_eq!(
-                    get_unsigned(&b, offset, bits),
-                    v,
-                    "offset {offset} bits {bits}"
-                );
+                assert_eq!(get_unsigned(&b, offset, bits), v, "offset {offset} bits {bits}");
                 for bit in (0..offset).chain(offset + u64::from(bits)..160) {
                     assert_eq!(get_bit(&b, bit), get_bit(&before, bit), "bit {bit} touched");
                 }
@@ -495,10 +466,7 @@ mod tests {
         assert_eq!(incr_signed(1, i64::MAX, 64, Sat), Some(i64::MAX));
         assert_eq!(incr_signed(-5, 3, 64, Fail), Some(-2));
         assert_eq!(incr_signed(1 << 62, 1 << 62, 64, Sat), Some(i64::MAX));
-        assert_eq!(
-            incr_signed(1 << 62, (1 << 62) - 1, 64, Fail),
-            Some(i64::MAX)
-        );
+        assert_eq!(incr_signed(1 << 62, (1 << 62) - 1, 64, Fail), Some(i64::MAX));
     }
 
     #[test]

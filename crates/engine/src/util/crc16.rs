@@ -22,11 +22,7 @@ const fn build_table() -> [u16; 256] {
         let mut crc = (i as u16) << 8;
         let mut bit = 0;
         while bit < 8 {
-            crc = if crc & 0x8000 != 0 {
-                (crc << 1) ^ POLY
-            } else {
-                crc << 1
-            };
+            crc = if crc & 0x8000 != 0 { (crc << 1) ^ POLY } else { crc << 1 };
             bit += 1;
         }
         table[i] = crc;
@@ -38,9 +34,7 @@ const fn build_table() -> [u16; 256] {
 /// CRC16-CCITT in the XMODEM variant, the checksum Redis Cluster hashes keys with
 /// (`crc16(b"123456789") == 0x31C3`).
 pub fn crc16(data: &[u8]) -> u16 {
-    data.iter().fold(0u16, |crc, &b| {
-        (crc << 8) ^ TABLE[usize::from((crc >> 8) as u8 ^ b)]
-    })
+    data.iter().fold(0u16, |crc, &b| (crc << 8) ^ TABLE[usize::from((crc >> 8) as u8 ^ b)])
 }
 
 /// The part of `key` that decides its slot: the bytes between the first `{` and the first
@@ -72,11 +66,7 @@ mod tests {
         for &b in data {
             crc ^= u16::from(b) << 8;
             for _ in 0..8 {
-                crc = if crc & 0x8000 != 0 {
-                    (crc << 1) ^ POLY
-                } else {
-                    crc << 1
-                };
+                crc = if crc & 0x8000 != 0 { (crc << 1) ^ POLY } else { crc << 1 };
             }
         }
         crc
@@ -100,26 +90,15 @@ mod tests {
         assert_eq!(key_hash_slot(b"bar"), 5061);
         assert_eq!(key_hash_slot(b""), 0);
         assert_eq!(key_hash_slot(b"123456789"), 0x31C3 & 0x3FFF);
-        for k in [
-            &b"a"[..],
-            b"key:1",
-            b"\xff\xfe",
-            b"a very long key name indeed",
-        ] {
+        for k in [&b"a"[..], b"key:1", b"\xff\xfe", b"a very long key name indeed"] {
             assert!(key_hash_slot(k) < CLUSTER_SLOTS);
         }
     }
 
     #[test]
     fn hash_tags() {
-        assert_eq!(
-            key_hash_slot(b"{user1000}.following"),
-            key_hash_slot(b"{user1000}.followers")
-        );
-        assert_eq!(
-            key_hash_slot(b"{user1000}.following"),
-            key_hash_slot(b"user1000")
-        );
+        assert_eq!(key_hash_slot(b"{user1000}.following"), key_hash_slot(b"{user1000}.followers"));
+        assert_eq!(key_hash_slot(b"{user1000}.following"), key_hash_slot(b"user1000"));
         assert_eq!(hash_tag(b"foo{}{bar}"), b"foo{}{bar}");
         assert_eq!(key_hash_slot(b"foo{}{bar}"), crc16(b"foo{}{bar}") & 0x3FFF);
         assert_eq!(hash_tag(b"foo{{bar}}zap"), b"{bar");

@@ -38,11 +38,7 @@ const MAX_NESTING: u32 = 1000;
 /// `nocase` folds ASCII letters for literal bytes, `?`-free comparisons and class members.
 pub fn glob_match(pattern: &[u8], text: &[u8], nocase: bool) -> bool {
     let mut give_up = false;
-    Matcher {
-        nocase,
-        give_up: &mut give_up,
-    }
-    .run(pattern, text, 0)
+    Matcher { nocase, give_up: &mut give_up }.run(pattern, text, 0)
 }
 
 /// The pattern byte at `i`, or 0 past the end (C reads the string's terminator there).
@@ -264,10 +260,7 @@ mod tests {
         assert!(m("[a-]", "_"));
         assert!(m("[a-]", "a"));
         assert!(m("[a-]", "]"));
-        assert!(
-            m("[ab-", "-"),
-            "a `-` with fewer than two bytes after it is literal"
-        );
+        assert!(m("[ab-", "-"), "a `-` with fewer than two bytes after it is literal");
         assert!(!m("[ab-]", "-"), "`b-]` is a range");
         assert!(m("[-a]", "-"));
         assert!(!m("[]", "]"), "empty class matches nothing");
@@ -306,10 +299,7 @@ mod tests {
         assert!(!m("[\\]", "\\"));
         assert!(m("[a\\]", "a"));
         assert!(m("[a\\]", "]"));
-        assert!(
-            m("[a\\", "\\"),
-            "lone backslash ending an unterminated class is literal"
-        );
+        assert!(m("[a\\", "\\"), "lone backslash ending an unterminated class is literal");
         assert!(!m("[a\\", "b"));
     }
 
@@ -322,10 +312,7 @@ mod tests {
         assert!(m("[abc", "c"));
         assert!(!m("[abc", "d"));
         assert!(!m("[abc", "ab"));
-        assert!(
-            m("[^", "x"),
-            "negated empty unterminated class matches any byte"
-        );
+        assert!(m("[^", "x"), "negated empty unterminated class matches any byte");
         assert!(m("[^a", "b"));
         assert!(!m("[^a", "a"));
         assert!(m("[a-", "-"));
@@ -347,10 +334,7 @@ mod tests {
         assert!(!mi("[^A]", "a"));
         assert!(mi("[H]", "h"));
         assert!(mi("\\H", "h"), "escape outside a class still folds case");
-        assert!(
-            !mi("[\\H]", "h"),
-            "escape inside a class does not fold case"
-        );
+        assert!(!mi("[\\H]", "h"), "escape inside a class does not fold case");
         assert!(mi("[\\H]", "H"));
         // The range is ordered first, then folded: 'Z'(90)..'a'(97) becomes 'z'..'a'.
         assert!(m("[Z-a]", "_"));
@@ -377,10 +361,7 @@ mod tests {
         assert!(glob_match(b"[\x80-\xFE]", b"\x90", true));
         assert!(!glob_match(b"[\x80-\xFF]", b"\x90", true));
         assert!(glob_match(b"[\xE9]", b"\xE9", true));
-        assert!(
-            !glob_match(b"[\xE9]", b"\xC9", true),
-            "no Latin-1 case folding"
-        );
+        assert!(!glob_match(b"[\xE9]", b"\xC9", true), "no Latin-1 case folding");
     }
 
     #[test]

@@ -93,19 +93,13 @@ pub fn parse_f64(s: &[u8]) -> Option<f64> {
     if v.is_nan() {
         return None;
     }
-    let unsigned = s
-        .strip_prefix(b"+")
-        .or_else(|| s.strip_prefix(b"-"))
-        .unwrap_or(s);
+    let unsigned = s.strip_prefix(b"+").or_else(|| s.strip_prefix(b"-")).unwrap_or(s);
     let is_inf_literal = matches!(unsigned.first(), Some(b'i' | b'I'));
     if v.is_infinite() && !is_inf_literal {
         return None; // overflow
     }
     if v == 0.0 {
-        let mantissa = unsigned
-            .split(|&b| b == b'e' || b == b'E')
-            .next()
-            .unwrap_or(&[]);
+        let mantissa = unsigned.split(|&b| b == b'e' || b == b'E').next().unwrap_or(&[]);
         if mantissa.iter().any(|&b| (b'1'..=b'9').contains(&b)) {
             return None; // underflow of a non-zero literal
         }
@@ -137,10 +131,7 @@ pub fn format_incrbyfloat(v: f64, out: &mut Vec<u8>) {
     let start = out.len();
     // Writing to a Vec cannot fail.
     let _ = write!(out, "{v}");
-    let fraction_len = out[start..]
-        .iter()
-        .position(|&b| b == b'.')
-        .map_or(0, |dot| out.len() - start - dot - 1);
+    let fraction_len = out[start..].iter().position(|&b| b == b'.').map_or(0, |dot| out.len() - start - dot - 1);
     if fraction_len > INCRBYFLOAT_FRACTION_DIGITS {
         out.truncate(start);
         let _ = write!(out, "{v:.prec$}", prec = INCRBYFLOAT_FRACTION_DIGITS);
@@ -170,10 +161,7 @@ pub fn format_i64(v: i64, out: &mut Vec<u8>) {
 /// does a result above `u64::MAX` (Redis silently wraps there). As in Redis, a missing number
 /// reads as zero: `""` and `"gb"` both give `Some(0)`.
 pub fn parse_memory(s: &[u8]) -> Option<u64> {
-    let split = s
-        .iter()
-        .position(|b| !b.is_ascii_digit())
-        .unwrap_or(s.len());
+    let split = s.iter().position(|b| !b.is_ascii_digit()).unwrap_or(s.len());
     let (digits, unit) = s.split_at(split);
     // 128-byte buffer in Redis, so at most 127 digits (leading zeros included).
     if digits.len() >= 128 {
@@ -189,9 +177,7 @@ pub fn parse_memory(s: &[u8]) -> Option<u64> {
         (b"g", 1000 * 1000 * 1000),
         (b"gb", 1024 * 1024 * 1024),
     ];
-    let (_, multiplier) = UNITS
-        .iter()
-        .find(|(name, _)| name.eq_ignore_ascii_case(unit))?;
+    let (_, multiplier) = UNITS.iter().find(|(name, _)| name.eq_ignore_ascii_case(unit))?;
     let mut v: u64 = 0;
     for &d in digits {
         v = v.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
@@ -271,16 +257,7 @@ mod tests {
         assert_eq!(parse_u64(b"42"), Some(42));
         assert_eq!(parse_u64(b"18446744073709551615"), Some(u64::MAX));
         assert_eq!(parse_u64(b"9223372036854775808"), Some(1 << 63));
-        for bad in [
-            &b""[..],
-            b"-1",
-            b"-0",
-            b"+1",
-            b"01",
-            b" 1",
-            b"1 ",
-            b"18446744073709551616",
-        ] {
+        for bad in [&b""[..], b"-1", b"-0", b"+1", b"01", b" 1", b"1 ", b"18446744073709551616"] {
             assert_eq!(parse_u64(bad), None, "{:?}", String::from_utf8_lossy(bad));
         }
     }
@@ -307,14 +284,7 @@ mod tests {
 
     #[test]
     fn parse_f64_infinities() {
-        for inf in [
-            &b"inf"[..],
-            b"+inf",
-            b"INF",
-            b"Infinity",
-            b"+infinity",
-            b"iNfInItY",
-        ] {
+        for inf in [&b"inf"[..], b"+inf", b"INF", b"Infinity", b"+infinity", b"iNfInItY"] {
             assert_eq!(parse_f64(inf), Some(f64::INFINITY));
         }
         for inf in [&b"-inf"[..], b"-INF", b"-Infinity"] {
@@ -445,12 +415,7 @@ mod tests {
             b"18446744073709551615k",
             b"17179869184gb",
         ] {
-            assert_eq!(
-                parse_memory(bad),
-                None,
-                "{:?}",
-                String::from_utf8_lossy(bad)
-            );
+            assert_eq!(parse_memory(bad), None, "{:?}", String::from_utf8_lossy(bad));
         }
         assert_eq!(parse_memory(&[b'0'; 127]), Some(0));
         assert_eq!(parse_memory(&[b'0'; 128]), None);
@@ -462,11 +427,7 @@ mod tests {
         assert_eq!(human_bytes(1023), "1023B");
         assert_eq!(human_bytes(1024), "1.00K");
         assert_eq!(human_bytes(1536), "1.50K");
-        assert_eq!(
-            human_bytes(1152),
-            "1.12K",
-            "ties round to even, like printf"
-        );
+        assert_eq!(human_bytes(1152), "1.12K", "ties round to even, like printf");
         assert_eq!(human_bytes(1024 * 1024 - 1), "1024.00K");
         assert_eq!(human_bytes(1024 * 1024), "1.00M");
         assert_eq!(human_bytes(3 * 512 * 1024), "1.50M");

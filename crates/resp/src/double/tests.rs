@@ -155,10 +155,7 @@ impl Big {
         }
     }
     fn cmp(&self, o: &Big) -> std::cmp::Ordering {
-        self.0
-            .len()
-            .cmp(&o.0.len())
-            .then_with(|| self.0.iter().rev().cmp(o.0.iter().rev()))
+        self.0.len().cmp(&o.0.len()).then_with(|| self.0.iter().rev().cmp(o.0.iter().rev()))
     }
     fn le(&self, o: &Big) -> bool {
         self.cmp(o) != std::cmp::Ordering::Greater

@@ -7,10 +7,7 @@ fn auth() -> ParseLimits {
 }
 
 fn unauth() -> ParseLimits {
-    ParseLimits {
-        authenticated: false,
-        ..ParseLimits::default()
-    }
+    ParseLimits { authenticated: false, ..ParseLimits::default() }
 }
 
 /// Simulates a connection: appends each chunk to a buffer, parses every
@@ -48,10 +45,7 @@ fn byte_by_byte(input: &[u8], limits: &ParseLimits) -> (Reqs, Option<String>) {
 }
 
 fn reqs(items: &[&[&[u8]]]) -> Reqs {
-    items
-        .iter()
-        .map(|r| r.iter().map(|a| a.to_vec()).collect())
-        .collect()
+    items.iter().map(|r| r.iter().map(|a| a.to_vec()).collect()).collect()
 }
 
 fn error_of(input: &[u8], limits: &ParseLimits) -> String {
@@ -72,12 +66,7 @@ fn multibulk_request() {
     let mut parser = RequestParser::new();
     let mut req = Request::new();
     let r = parser.parse(input, &auth(), &mut req).unwrap();
-    assert_eq!(
-        r,
-        Parse::Complete {
-            consumed: input.len()
-        }
-    );
+    assert_eq!(r, Parse::Complete { consumed: input.len() });
     assert_eq!(req.argc(), 3);
     assert!(!req.is_inline());
     let args = req.args(input);
@@ -89,10 +78,7 @@ fn multibulk_request() {
 #[test]
 fn binary_and_empty_bulks() {
     let input = b"*3\r\n$0\r\n\r\n$4\r\n\r\n\x00\xff\r\n$1\r\n*\r\n";
-    assert_eq!(
-        one_shot(input, &auth()),
-        (reqs(&[&[b"", b"\r\n\x00\xff", b"*"]]), None)
-    );
+    assert_eq!(one_shot(input, &auth()), (reqs(&[&[b"", b"\r\n\x00\xff", b"*"]]), None));
 }
 
 #[test]
@@ -100,9 +86,7 @@ fn pipelined_requests() {
     let mut input = Vec::new();
     for i in 0..100 {
         let key = format!("key:{i}");
-        input.extend_from_slice(
-            format!("*2\r\n$3\r\nGET\r\n${}\r\n{key}\r\n", key.len()).as_bytes(),
-        );
+        input.extend_from_slice(format!("*2\r\n$3\r\nGET\r\n${}\r\n{key}\r\n", key.len()).as_bytes());
     }
     input.extend_from_slice(b"PING\r\n*1\r\n$4\r\nQUIT\r\n");
     let (got, err) = one_shot(&input, &auth());
@@ -122,23 +106,15 @@ fn parse_reports_only_the_first_request() {
 
 #[test]
 fn empty_requests() {
-    for (input, consumed) in [
-        (&b"*0\r\n"[..], 4),
-        (b"*-1\r\n", 5),
-        (b"*-100\r\n", 7),
-        (b"\r\n", 2),
-        (b"\n", 1),
-        (b"   \t \r\n", 7),
-    ] {
+    for (input, consumed) in
+        [(&b"*0\r\n"[..], 4), (b"*-1\r\n", 5), (b"*-100\r\n", 7), (b"\r\n", 2), (b"\n", 1), (b"   \t \r\n", 7)]
+    {
         let mut req = Request::new();
         let r = RequestParser::new().parse(input, &auth(), &mut req);
         assert_eq!(r, Ok(Parse::Complete { consumed }), "{input:?}");
         assert_eq!(req.argc(), 0);
     }
-    assert_eq!(
-        one_shot(b"*0\r\n\r\nPING\r\n", &auth()),
-        (reqs(&[&[], &[], &[b"PING"]]), None)
-    );
+    assert_eq!(one_shot(b"*0\r\n\r\nPING\r\n", &auth()), (reqs(&[&[], &[], &[b"PING"]]), None));
 }
 
 #[test]
@@ -167,10 +143,7 @@ fn incomplete_inputs() {
 fn line_ends_are_skipped_unchecked_like_redis() {
     // Redis skips the byte after a length line's '\r' and the two bytes
     // after bulk data without looking at them.
-    assert_eq!(
-        one_shot(b"*1\rX$3\rYfooAB*1\r\n$1\r\nx\r\n", &auth()),
-        (reqs(&[&[b"foo"], &[b"x"]]), None)
-    );
+    assert_eq!(one_shot(b"*1\rX$3\rYfooAB*1\r\n$1\r\nx\r\n", &auth()), (reqs(&[&[b"foo"], &[b"x"]]), None));
 }
 
 #[test]
@@ -178,14 +151,7 @@ fn inline_requests() {
     let input = b"set key \"hello world\"\r\nget 'k\\'ey'\nECHO \"a\\x41\\n\"\r\n";
     let (got, err) = one_shot(input, &auth());
     assert_eq!(err, None);
-    assert_eq!(
-        got,
-        reqs(&[
-            &[b"set", b"key", b"hello world"],
-            &[b"get", b"k'ey"],
-            &[b"ECHO", b"aA\n"],
-        ])
-    );
+    assert_eq!(got, reqs(&[&[b"set", b"key", b"hello world"], &[b"get", b"k'ey"], &[b"ECHO", b"aA\n"],]));
     assert_eq!(byte_by_byte(input, &auth()), (got, None));
 
     let mut req = Request::new();
@@ -198,10 +164,7 @@ fn inline_requests() {
 
 #[test]
 fn inline_only_strips_one_cr() {
-    assert_eq!(
-        one_shot(b"a b\r\r\n", &auth()),
-        (reqs(&[&[b"a", b"b"]]), None)
-    );
+    assert_eq!(one_shot(b"a b\r\r\n", &auth()), (reqs(&[&[b"a", b"b"]]), None));
 }
 
 #[test]
@@ -209,10 +172,7 @@ fn error_too_big_inline_request() {
     let mut input = vec![b'a'; INLINE_MAX_SIZE];
     assert_eq!(parse_once(&input), Ok(Parse::Incomplete));
     input.push(b'a');
-    assert_eq!(
-        parse_once(&input).unwrap_err().0,
-        "ERR Protocol error: too big inline request"
-    );
+    assert_eq!(parse_once(&input).unwrap_err().0, "ERR Protocol error: too big inline request");
     // With its newline in the same read, a long line is fine (as in Redis).
     input.push(b'\n');
     assert!(matches!(parse_once(&input), Ok(Parse::Complete { .. })));
@@ -221,10 +181,7 @@ fn error_too_big_inline_request() {
 #[test]
 fn error_unbalanced_quotes() {
     for input in [&b"set k \"v\r\n"[..], b"set k 'v\n", b"set k \"v\"x\r\n"] {
-        assert_eq!(
-            error_of(input, &auth()),
-            "ERR Protocol error: unbalanced quotes in request"
-        );
+        assert_eq!(error_of(input, &auth()), "ERR Protocol error: unbalanced quotes in request");
     }
 }
 
@@ -234,10 +191,7 @@ fn error_too_big_mbulk_count_string() {
     input.resize(input.len() + INLINE_MAX_SIZE - 1, b'1');
     assert_eq!(parse_once(&input), Ok(Parse::Incomplete));
     input.push(b'1');
-    assert_eq!(
-        parse_once(&input).unwrap_err().0,
-        "ERR Protocol error: too big mbulk count string"
-    );
+    assert_eq!(parse_once(&input).unwrap_err().0, "ERR Protocol error: too big mbulk count string");
 }
 
 #[test]
@@ -254,40 +208,27 @@ fn error_invalid_multibulk_length() {
         b"*99999999999999999999\r\n",
         b"*1\x00\r\n",
     ] {
-        assert_eq!(
-            error_of(input, &auth()),
-            "ERR Protocol error: invalid multibulk length",
-            "{input:?}"
-        );
+        assert_eq!(error_of(input, &auth()), "ERR Protocol error: invalid multibulk length", "{input:?}");
     }
 }
 
 #[test]
 fn error_unauthenticated_multibulk_length() {
-    assert_eq!(
-        error_of(b"*11\r\n", &unauth()),
-        "ERR Protocol error: unauthenticated multibulk length"
-    );
+    assert_eq!(error_of(b"*11\r\n", &unauth()), "ERR Protocol error: unauthenticated multibulk length");
     // Up to 10 is fine, and the check needs authentication to be missing.
     assert_eq!(parse_once(b"*11\r\n"), Ok(Parse::Incomplete));
     let mut req = Request::new();
     let r = RequestParser::new().parse(b"*10\r\n", &unauth(), &mut req);
     assert_eq!(r, Ok(Parse::Incomplete));
     // An invalid count is reported as such even when unauthenticated.
-    assert_eq!(
-        error_of(b"*x\r\n", &unauth()),
-        "ERR Protocol error: invalid multibulk length"
-    );
+    assert_eq!(error_of(b"*x\r\n", &unauth()), "ERR Protocol error: invalid multibulk length");
 }
 
 #[test]
 fn error_expected_dollar() {
     let cases: [(&[u8], &str); 5] = [
         (b"*1\r\n:1\r\n", "ERR Protocol error: expected '$', got ':'"),
-        (
-            b"*2\r\n$1\r\na\r\nfoo\r\n",
-            "ERR Protocol error: expected '$', got 'f'",
-        ),
+        (b"*2\r\n$1\r\na\r\nfoo\r\n", "ERR Protocol error: expected '$', got 'f'"),
         // '\r' and '\n' become spaces, as Redis maps them in error replies.
         (b"*1\r\n\r\n", "ERR Protocol error: expected '$', got ' '"),
         (b"*1\r\n\n\r\n", "ERR Protocol error: expected '$', got ' '"),
@@ -297,10 +238,7 @@ fn error_expected_dollar() {
     for (input, want) in cases {
         assert_eq!(error_of(input, &auth()), want, "{input:?}");
     }
-    assert_eq!(
-        error_of(b"*1\r\n\xff\r\n", &auth()),
-        "ERR Protocol error: expected '$', got '\u{ff}'"
-    );
+    assert_eq!(error_of(b"*1\r\n\xff\r\n", &auth()), "ERR Protocol error: expected '$', got '\u{ff}'");
     // The header is only looked at once its whole line has arrived.
     assert_eq!(parse_once(b"*1\r\nxyz"), Ok(Parse::Incomplete));
 }
@@ -311,17 +249,11 @@ fn error_too_big_bulk_count_string() {
     input.resize(input.len() + INLINE_MAX_SIZE - 1, b'9');
     assert_eq!(parse_once(&input), Ok(Parse::Incomplete));
     input.push(b'9');
-    assert_eq!(
-        parse_once(&input).unwrap_err().0,
-        "ERR Protocol error: too big bulk count string"
-    );
+    assert_eq!(parse_once(&input).unwrap_err().0, "ERR Protocol error: too big bulk count string");
     // Not an error when the line end came in the same read: then the length
     // itself is invalid.
     input.extend_from_slice(b"\r\n");
-    assert_eq!(
-        parse_once(&input).unwrap_err().0,
-        "ERR Protocol error: invalid bulk length"
-    );
+    assert_eq!(parse_once(&input).unwrap_err().0, "ERR Protocol error: invalid bulk length");
 }
 
 #[test]
@@ -337,34 +269,18 @@ fn error_invalid_bulk_length() {
         b"*1\r\n$9223372036854775808\r\n",
         b"*2\r\n$1\r\na\r\n$x\r\n",
     ] {
-        assert_eq!(
-            error_of(input, &auth()),
-            "ERR Protocol error: invalid bulk length",
-            "{input:?}"
-        );
+        assert_eq!(error_of(input, &auth()), "ERR Protocol error: invalid bulk length", "{input:?}");
     }
-    let small = ParseLimits {
-        max_bulk_len: 10,
-        authenticated: true,
-    };
-    assert_eq!(
-        error_of(b"*1\r\n$11\r\n", &small),
-        "ERR Protocol error: invalid bulk length"
-    );
-    assert_eq!(
-        one_shot(b"*1\r\n$10\r\n0123456789\r\n", &small),
-        (reqs(&[&[b"0123456789"]]), None)
-    );
+    let small = ParseLimits { max_bulk_len: 10, authenticated: true };
+    assert_eq!(error_of(b"*1\r\n$11\r\n", &small), "ERR Protocol error: invalid bulk length");
+    assert_eq!(one_shot(b"*1\r\n$10\r\n0123456789\r\n", &small), (reqs(&[&[b"0123456789"]]), None));
     // The default limit is 512 MiB exactly.
     assert_eq!(parse_once(b"*1\r\n$536870912\r\n"), Ok(Parse::Incomplete));
 }
 
 #[test]
 fn error_unauthenticated_bulk_length() {
-    assert_eq!(
-        error_of(b"*1\r\n$16385\r\n", &unauth()),
-        "ERR Protocol error: unauthenticated bulk length"
-    );
+    assert_eq!(error_of(b"*1\r\n$16385\r\n", &unauth()), "ERR Protocol error: unauthenticated bulk length");
     let mut req = Request::new();
     let r = RequestParser::new().parse(b"*1\r\n$16384\r\n", &unauth(), &mut req);
     assert_eq!(r, Ok(Parse::Incomplete));
@@ -378,14 +294,8 @@ fn state_resets_after_error_and_complete() {
     assert!(parser.parse(b"*1\r\n$x\r\n", &auth(), &mut req).is_err());
     assert_eq!(req.argc(), 0);
     let ok = b"*1\r\n$4\r\nPING\r\n";
-    assert_eq!(
-        parser.parse(ok, &auth(), &mut req),
-        Ok(Parse::Complete { consumed: 14 })
-    );
-    assert_eq!(
-        parser.parse(b"PING\r\n", &auth(), &mut req),
-        Ok(Parse::Complete { consumed: 6 })
-    );
+    assert_eq!(parser.parse(ok, &auth(), &mut req), Ok(Parse::Complete { consumed: 14 }));
+    assert_eq!(parser.parse(b"PING\r\n", &auth(), &mut req), Ok(Parse::Complete { consumed: 6 }));
     assert_eq!(&req.args(b"")[0], b"PING");
 }
 
@@ -396,15 +306,9 @@ fn shorter_buffer_after_incomplete_does_not_panic() {
     let long = b"*2\r\n$3\r\nGET\r\n$5\r\nab";
     assert_eq!(parser.parse(long, &auth(), &mut req), Ok(Parse::Incomplete));
     // Contract broken: a shorter buffer. The parser starts over.
-    assert_eq!(
-        parser.parse(b"*1", &auth(), &mut req),
-        Ok(Parse::Incomplete)
-    );
+    assert_eq!(parser.parse(b"*1", &auth(), &mut req), Ok(Parse::Incomplete));
     let whole = b"*1\r\n$1\r\nx\r\n";
-    assert_eq!(
-        parser.parse(whole, &auth(), &mut req),
-        Ok(Parse::Complete { consumed: 11 })
-    );
+    assert_eq!(parser.parse(whole, &auth(), &mut req), Ok(Parse::Complete { consumed: 11 }));
 }
 
 #[test]
@@ -456,12 +360,7 @@ fn resuming_is_linear() {
             done => break done,
         }
     };
-    assert_eq!(
-        result,
-        Parse::Complete {
-            consumed: input.len()
-        }
-    );
+    assert_eq!(result, Parse::Complete { consumed: input.len() });
     assert_eq!(req.argc(), n);
     assert!(calls > 100_000);
 }
@@ -582,11 +481,7 @@ fn find_byte_matches_naive_search() {
         let len = rng.below(80);
         let hay: Vec<u8> = (0..len).map(|_| b"ab\r\n\x80\xff"[rng.below(6)]).collect();
         for needle in [b'\r', b'\n', 0x80, b'z'] {
-            assert_eq!(
-                find_byte(&hay, needle),
-                hay.iter().position(|&b| b == needle),
-                "{hay:?} {needle}"
-            );
+            assert_eq!(find_byte(&hay, needle), hay.iter().position(|&b| b == needle), "{hay:?} {needle}");
         }
     }
 }

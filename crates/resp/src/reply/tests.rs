@@ -6,10 +6,7 @@ fn both(f: impl Fn(&mut Reply<'_>)) -> (String, String) {
     f(&mut Reply::new(&mut two, false));
     let mut three = Vec::new();
     f(&mut Reply::new(&mut three, true));
-    (
-        String::from_utf8(two).unwrap(),
-        String::from_utf8(three).unwrap(),
-    )
+    (String::from_utf8(two).unwrap(), String::from_utf8(three).unwrap())
 }
 
 fn same(f: impl Fn(&mut Reply<'_>), want: &str) {
@@ -33,10 +30,7 @@ fn simple_types() {
 
 #[test]
 fn errors() {
-    same(
-        |r| r.error(b"ERR unknown command 'foo'"),
-        "-ERR unknown command 'foo'\r\n",
-    );
+    same(|r| r.error(b"ERR unknown command 'foo'"), "-ERR unknown command 'foo'\r\n");
     same(
         |r| r.error(b"WRONGTYPE Operation against a key holding the wrong kind of value"),
         "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n",
@@ -80,17 +74,9 @@ fn doubles() {
     differ(|r| r.double(0.0), "$1\r\n0\r\n", ",0\r\n");
     differ(|r| r.double(-0.0), "$2\r\n-0\r\n", ",-0\r\n");
     differ(|r| r.double(f64::INFINITY), "$3\r\ninf\r\n", ",inf\r\n");
-    differ(
-        |r| r.double(f64::NEG_INFINITY),
-        "$4\r\n-inf\r\n",
-        ",-inf\r\n",
-    );
+    differ(|r| r.double(f64::NEG_INFINITY), "$4\r\n-inf\r\n", ",-inf\r\n");
     differ(|r| r.double(f64::NAN), "$3\r\nnan\r\n", ",nan\r\n");
-    differ(
-        |r| r.double(1.7976931348623157e308),
-        "$23\r\n1.7976931348623157e+308\r\n",
-        ",1.7976931348623157e+308\r\n",
-    );
+    differ(|r| r.double(1.7976931348623157e308), "$23\r\n1.7976931348623157e+308\r\n", ",1.7976931348623157e+308\r\n");
     // Appends after what is already in the buffer.
     let mut out = b"*2\r\n".to_vec();
     let mut r = Reply::new(&mut out, false);
@@ -107,11 +93,7 @@ fn booleans() {
 
 #[test]
 fn verbatim_strings() {
-    differ(
-        |r| r.verbatim(b"txt", b"Some string"),
-        "$11\r\nSome string\r\n",
-        "=15\r\ntxt:Some string\r\n",
-    );
+    differ(|r| r.verbatim(b"txt", b"Some string"), "$11\r\nSome string\r\n", "=15\r\ntxt:Some string\r\n");
     differ(|r| r.verbatim(b"mkd", b""), "$0\r\n\r\n", "=4\r\nmkd:\r\n");
 }
 
