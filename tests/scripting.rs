@@ -451,3 +451,24 @@ fn a_script_that_wrote_is_unkillable_and_shutdown_nosave_stops_the_server() {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+#[test]
+fn info_memory_reports_scripts_and_libraries() {
+    let srv = TestServer::start();
+    let mut c = srv.client();
+    let field = |c: &mut redis::Connection, name: &str| -> i64 {
+        let info: String = redis::cmd("INFO").arg("memory").query(c).expect("info");
+        info.lines().find_map(|l| l.strip_prefix(&format!("{name}:"))).and_then(|v| v.trim().parse().ok()).unwrap_or(-1)
+    };
+    assert_eq!(field(&mut c, "number_of_cached_scripts"), 0);
+    let _: String = redis::cmd("SCRIPT").arg("LOAD").arg("return 1").query(&mut c).expect("load");
+    let _: String = redis::cmd("SCRIPT").arg("LOAD").arg("return 2").query(&mut c).expect("load");
+    assert_eq!(field(&mut c, "number_of_cached_scripts"), 2);
+    assert!(field(&mut c, "used_memory_vm_eval") > 0);
+    let _: () = redis::cmd("SCRIPT").arg("FLUSH").query(&mut c).expect("flush");
+    assert_eq!(field(&mut c, "number_of_cached_scripts"), 0);
+    let lib = "#!lua name=mylib\nredis.register_function('f', function() return 1 end)";
+    let _: String = redis::cmd("FUNCTION").arg("LOAD").arg(lib).query(&mut c).expect("function load");
+    assert_eq!(field(&mut c, "number_of_libraries"), 1);
+    assert_eq!(field(&mut c, "number_of_functions"), 1);
+}
