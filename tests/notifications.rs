@@ -73,3 +73,26 @@ fn expired_and_new_key_events() {
     std::thread::sleep(Duration::from_millis(60));
     assert_eq!(next_event(&mut sub), ("__keyevent@0__:expired".into(), "ttl".into()));
 }
+
+#[test]
+fn collection_commands_publish_their_events_and_del_when_emptied() {
+    let srv = TestServer::start_with(&["--notify-keyspace-events", "KA"]);
+    let mut sub = listen(&srv, b"__keyspace@0__:*");
+    let mut c = srv.client();
+    let _: i64 = redis::cmd("HSET").arg("h").arg("f").arg("v").query(&mut c).expect("hset");
+    assert_eq!(next_event(&mut sub), ("__keyspace@0__:h".into(), "hset".into()));
+    let _: i64 = redis::cmd("RPUSH").arg("l").arg("a").query(&mut c).expect("rpush");
+    assert_eq!(next_event(&mut sub), ("__keyspace@0__:l".into(), "rpush".into()));
+    let _: Option<String> = redis::cmd("LPOP").arg("l").query(&mut c).expect("lpop");
+    assert_eq!(next_event(&mut sub), ("__keyspace@0__:l".into(), "lpop".into()));
+    assert_eq!(next_event(&mut sub), ("__keyspace@0__:l".into(), "del".into()));
+    let _: i64 = redis::cmd("SADD").arg("s").arg("m").query(&mut c).expect("sadd");
+    assert_eq!(next_event(&mut sub), ("__keyspace@0__:s".into(), "sadd".into()));
+    // A write that changes nothing publishes nothing.
+    let _: i64 = redis::cmd("SADD").arg("s").arg("m").query(&mut c).expect("sadd");
+    let _: i64 = redis::cmd("ZADD").arg("z").arg(1).arg("a").query(&mut c).expect("zadd");
+    assert_eq!(next_event(&mut sub), ("__keyspace@0__:z".into(), "zadd".into()));
+    let _: i64 = redis::cmd("ZREM").arg("z").arg("a").query(&mut c).expect("zrem");
+    assert_eq!(next_event(&mut sub), ("__keyspace@0__:z".into(), "zrem".into()));
+    assert_eq!(next_event(&mut sub), ("__keyspace@0__:z".into(), "del".into()));
+}

@@ -2,7 +2,7 @@
 //! the WRONGTYPE check, creating a collection on first write, and deleting it when a write
 //! leaves it empty (Redis never keeps empty collections).
 
-use larder_engine::{KeyRef, Object, Value, ValueRef};
+use larder_engine::{notify, KeyRef, Object, Value, ValueRef};
 
 use super::{CmdError, Ctx};
 
@@ -72,9 +72,17 @@ pub fn modify<'c>(
     }
 }
 
-/// Ends a write to the collection at `k`: counts it, and deletes the key if the collection is
-/// now empty. Returns true when the key was deleted.
+/// Ends a write to the collection at `k` (callers call it only when something changed): signals
+/// the modification, publishes the command's keyspace event, and deletes the key (with a `del`
+/// event) if the collection is now empty. Returns true when the key was deleted.
 pub fn finish_write(ctx: &mut Ctx<'_, '_>, k: &KeyRef<'_>) -> bool {
+    let event = event_of(ctx.spec.name);
+    finish_write_with(ctx, k, event)
+}
+
+/// [`finish_write`] with the event given by the caller (class, name) instead of derived from
+/// the command's name.
+pub fn finish_write_with(ctx: &mut Ctx<'_, '_>, k: &KeyRef<'_>, event: Option<(u32, &str)>) -> bool {
     let now = ctx.now;
     let shard = ctx.shard(k);
     shard.touch_write(k);
@@ -82,7 +90,47 @@ pub fn finish_write(ctx: &mut Ctx<'_, '_>, k: &KeyRef<'_>) -> bool {
     if empty {
         shard.remove(k);
     }
+    if notify::flags() != 0 {
+        if let Some((class, event)) = event {
+            ctx.notify(class, event, k.key);
+        }
+        if empty {
+            ctx.notify(notify::GENERIC, "del", k.key);
+        }
+    }
     empty
+}
+
+/// The keyspace event a collection command publishes for the key it changed, as Redis names
+/// it. Commands whose event depends on the key's role or a direction argument (LMOVE, SMOVE,
+/// LMPOP, ...) and sorted-set commands (which publish their own) have none here.
+fn event_of(command: &str) -> Option<(u32, &'static str)> {
+    let hash = |e| Some((notify::HASH, e));
+    let list = |e| Some((notify::LIST, e));
+    let set = |e| Some((notify::SET, e));
+    match command {
+        "hset" | "hmset" | "hsetnx" => hash("hset"),
+        "hdel" => hash("hdel"),
+        "hincrby" => hash("hincrby"),
+        "hincrbyfloat" => hash("hincrbyfloat"),
+        "hexpire" | "hpexpire" | "hexpireat" | "hpexpireat" => hash("hexpire"),
+        "hpersist" => hash("hpersist"),
+        "lpush" | "lpushx" => list("lpush"),
+        "rpush" | "rpushx" => list("rpush"),
+        "lpop" | "blpop" => list("lpop"),
+        "rpop" | "brpop" => list("rpop"),
+        "linsert" => list("linsert"),
+        "lset" => list("lset"),
+        "lrem" => list("lrem"),
+        "ltrim" => list("ltrim"),
+        "sadd" => set("sadd"),
+        "srem" => set("srem"),
+        "spop" => set("spop"),
+        "sinterstore" => set("sinterstore"),
+        "sunionstore" => set("sunionstore"),
+        "sdiffstore" => set("sdiffstore"),
+        _ => None,
+    }
 }
 
 /// Kind predicates for [`read`], [`write`] and [`modify`].

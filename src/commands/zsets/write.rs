@@ -144,11 +144,7 @@ pub(super) fn zrem(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
 /// The write epilogue of a command that removed members from the sorted set at `k`: counts
 /// the write, deletes the key if it is now empty, and publishes `event` (and `del`).
 fn written(ctx: &mut Ctx<'_, '_>, k: &KeyRef<'_>, event: &str) {
-    let deleted = objects::finish_write(ctx, k);
-    ctx.notify(notify::ZSET, event, k.key);
-    if deleted {
-        ctx.notify(notify::GENERIC, "del", k.key);
-    }
+    objects::finish_write_with(ctx, k, Some((notify::ZSET, event)));
 }
 
 /// Which range a ZREMRANGEBY* command removes.
