@@ -5,7 +5,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{RawConn, TestServer};
+use common::{free_conn, RawConn, TestServer};
 
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
@@ -203,22 +203,4 @@ fn function_kill_and_stats_while_a_function_is_busy() {
     assert!(text(&raw.read_reply()).starts_with("-ERR Script killed by user with SCRIPT KILL..."));
     assert_eq!(other.cmd(&[b"PING"]), b"+PONG\r\n");
     assert_eq!(other.cmd(&[b"FUNCTION", b"KILL"]), b"-NOTBUSY No scripts in execution right now.\r\n");
-}
-
-/// A connection whose worker is free while a function runs on another one (see
-/// tests/scripting.rs).
-fn free_conn(srv: &TestServer) -> RawConn {
-    for _ in 0..16 {
-        let mut c = srv.raw();
-        c.s.set_read_timeout(Some(Duration::from_millis(500))).expect("timeout");
-        c.send(&common::encode(&[b"PING"]));
-        let mut buf = [0u8; 256];
-        if let Ok(n) = std::io::Read::read(&mut c.s, &mut buf) {
-            if n > 0 {
-                c.s.set_read_timeout(Some(Duration::from_secs(5))).expect("timeout");
-                return c;
-            }
-        }
-    }
-    panic!("no connection on a free worker");
 }

@@ -6,22 +6,10 @@ mod common;
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
-use common::{RawConn, TestServer};
+use common::{check, q, TestServer};
 
 /// Lets tests switch the active expiry cycle off (DEBUG SET-ACTIVE-EXPIRE).
 const DEBUG: &[&str] = &["--enable-debug-command", "yes"];
-
-/// Sends a command on a raw connection and returns the reply as text.
-fn q(c: &mut RawConn, args: &[&str]) -> String {
-    let v: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
-    String::from_utf8_lossy(&c.cmd(&v)).into_owned()
-}
-
-/// Asserts the exact raw reply of a command.
-#[track_caller]
-fn check(c: &mut RawConn, args: &[&str], want: &str) {
-    assert_eq!(q(c, args), want, "reply to {args:?}");
-}
 
 /// One SCAN call with extra options: (next cursor, keys).
 fn scan_once(con: &mut redis::Connection, cursor: u64, opts: &[&str]) -> (u64, Vec<String>) {

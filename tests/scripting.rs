@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::{RawConn, TestServer};
+use common::{free_conn, RawConn, TestServer};
 
 const LOCK: &str = "if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end return 0";
 const UNLOCK: &str = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
@@ -22,25 +22,6 @@ fn eval(raw: &mut RawConn, script: &str, keys: &[&str], args: &[&str]) -> Vec<u8
 
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
-}
-
-/// A connection whose worker is free while a script runs on another one: new connections
-/// are tried until one answers PING (a connection sharing the busy script's worker thread is
-/// only served once the script ends).
-fn free_conn(srv: &TestServer) -> RawConn {
-    for _ in 0..16 {
-        let mut c = srv.raw();
-        c.s.set_read_timeout(Some(Duration::from_millis(500))).expect("timeout");
-        c.send(&common::encode(&[b"PING"]));
-        let mut buf = [0u8; 256];
-        if let Ok(n) = std::io::Read::read(&mut c.s, &mut buf) {
-            if n > 0 {
-                c.s.set_read_timeout(Some(Duration::from_secs(5))).expect("timeout");
-                return c;
-            }
-        }
-    }
-    panic!("no connection on a free worker");
 }
 
 /// Waits until PING on `c` answers -BUSY.

@@ -7,20 +7,8 @@ mod common;
 
 use std::collections::{HashMap, HashSet};
 
-use common::{RawConn, TestServer};
+use common::{check, q, RawConn, TestServer};
 use redis::Connection;
-
-/// Sends a command on a raw connection and returns the reply as text.
-fn q(c: &mut RawConn, args: &[&str]) -> String {
-    let v: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
-    String::from_utf8_lossy(&c.cmd(&v)).into_owned()
-}
-
-/// Asserts the exact raw reply of a command.
-#[track_caller]
-fn check(c: &mut RawConn, args: &[&str], want: &str) {
-    assert_eq!(q(c, args), want, "reply to {args:?}");
-}
 
 /// Runs a command with the `redis` client, returning strings.
 fn strings(con: &mut Connection, args: &[&str]) -> Vec<String> {

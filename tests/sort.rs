@@ -7,19 +7,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{RawConn, TestServer};
-
-/// Sends a command on a raw connection and returns the reply as text.
-fn q(c: &mut RawConn, args: &[&str]) -> String {
-    let v: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
-    String::from_utf8_lossy(&c.cmd(&v)).into_owned()
-}
-
-/// Asserts the exact raw reply of a command.
-#[track_caller]
-fn check(c: &mut RawConn, args: &[&str], want: &str) {
-    assert_eq!(q(c, args), want, "reply to {args:?}");
-}
+use common::{check, q, TestServer};
 
 /// The RESP encoding of an array of bulk strings.
 fn bulks(v: &[&str]) -> String {

@@ -289,3 +289,34 @@ impl RawConn {
         }
     }
 }
+
+/// Sends `args` on a raw connection and returns the raw reply as text.
+pub fn q(c: &mut RawConn, args: &[&str]) -> String {
+    let v: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
+    String::from_utf8_lossy(&c.cmd(&v)).into_owned()
+}
+
+/// Asserts the exact raw reply of a command.
+#[track_caller]
+pub fn check(c: &mut RawConn, args: &[&str], want: &str) {
+    assert_eq!(q(c, args), want, "reply to {args:?}");
+}
+
+/// A raw connection served by a worker thread that is free right now: connections are tried
+/// until one answers PING (a connection sharing a busy script's worker thread is only served
+/// once the script ends).
+pub fn free_conn(srv: &TestServer) -> RawConn {
+    for _ in 0..16 {
+        let mut c = srv.raw();
+        c.s.set_read_timeout(Some(Duration::from_millis(500))).expect("timeout");
+        c.send(&encode(&[b"PING"]));
+        let mut buf = [0u8; 256];
+        if let Ok(n) = c.s.read(&mut buf) {
+            if n > 0 {
+                c.s.set_read_timeout(Some(Duration::from_secs(5))).expect("timeout");
+                return c;
+            }
+        }
+    }
+    panic!("no connection on a free worker");
+}
