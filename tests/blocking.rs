@@ -5,12 +5,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::TestServer;
-
-fn info_field(c: &mut redis::Connection, field: &str) -> i64 {
-    let info: String = redis::cmd("INFO").arg("clients").query(c).expect("info");
-    info.lines().find_map(|l| l.strip_prefix(&format!("{field}:"))).and_then(|v| v.trim().parse().ok()).unwrap_or(-1)
-}
+use common::{info_int as info_field, TestServer};
 
 fn wait_blocked(c: &mut redis::Connection, n: i64) {
     let deadline = Instant::now() + Duration::from_secs(5);

@@ -508,6 +508,8 @@ fn object_freq_and_idletime_under_lfu_and_lru_policies() {
     check(&mut c, &["OBJECT", "REFCOUNT", "small"], ONE);
     check(&mut c, &["CONFIG", "SET", "maxmemory-policy", "volatile-ttl"], OK);
     check(&mut c, &["OBJECT", "REFCOUNT", "small"], ":2147483647\r\n");
+    // As in Redis, a key keeps its LFU stamp until it is next accessed under the LRU policy.
+    check(&mut c, &["GET", "k"], "$1\r\nv\r\n");
     check(&mut c, &["OBJECT", "IDLETIME", "k"], ZERO);
 }
 

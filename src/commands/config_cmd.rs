@@ -122,6 +122,7 @@ fn apply_changes(ctx: &mut Ctx<'_, '_>, changed: &[&'static str]) {
 fn resetstat(ctx: &mut Ctx<'_, '_>, _args: Args<'_>) -> CmdResult {
     // As Redis: statistics only; the slow log is emptied by SLOWLOG RESET alone.
     ctx.srv.stats.reset();
+    larder_engine::lazyfree::reset_stats();
     ctx.reply().ok();
     Ok(())
 }

@@ -11,7 +11,6 @@ use larder_resp::Args;
 
 use super::spec::{acl, cmd, flag, keys, CommandSpec, Group};
 use super::{eq_ic, int_arg, CmdError, CmdResult, Ctx};
-use crate::config::MaxmemoryPolicy;
 
 const BUSYKEY: CmdError = CmdError::Static("BUSYKEY Target key name already exists.");
 const BAD_TTL: CmdError = CmdError::Static("ERR Invalid TTL value, must be >= 0");
@@ -32,16 +31,13 @@ pub static COMMANDS: &[CommandSpec] = &[
 fn dump(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
     let k = KeyRef::new(&args[1]);
     let opts = Options { compress: ctx.srv.config.read().rdbcompression };
-    let (now, touch, srv) = (ctx.now, !ctx.sess.no_touch, ctx.srv);
+    let (now, srv) = (ctx.now, ctx.srv);
     let Some(e) = ctx.get(&k) else {
         srv.stats.count_lookup(false);
         ctx.reply().null();
         return Ok(());
     };
     srv.stats.count_lookup(true);
-    if touch {
-        e.set_lru(clock::lru_clock());
-    }
     let (mut fields_expired, mut emptied) = (false, false);
     if let Some(Object::Hash(h)) = e.object_mut() {
         if h.next_expiry().is_some_and(|t| t <= now) {
@@ -147,15 +143,13 @@ fn restore(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
         Decoded::Str(s) => Entry::new(k.key, Value::Bytes(&s), expire),
         Decoded::Obj(o) => Entry::new(k.key, Value::Obj(Box::new(o)), expire),
     };
-    let policy = ctx.srv.config.read().maxmemory_policy;
-    let lru = clock::lru_clock();
-    entry.set_lru(lru);
-    if matches!(policy, MaxmemoryPolicy::VolatileLfu | MaxmemoryPolicy::AllkeysLfu) {
+    larder_engine::evict::access::stamp_new(&mut entry);
+    if larder_engine::evict::policy().uses_lfu() {
         if let Some(f) = opts.freq {
             entry.set_lfu(f as u8);
         }
     } else if let Some(idle) = opts.idle {
-        entry.set_lru(lru.wrapping_sub(idle.min(u32::MAX as i64) as u32));
+        entry.set_lru(clock::lru_clock().wrapping_sub(idle.min(u32::MAX as i64) as u32));
     }
     ctx.shard(&k).put_entry(&k, entry);
     ctx.notify(notify::GENERIC, "restore", k.key);

@@ -162,7 +162,7 @@ fn pexpiretime(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
 fn ttl_generic(ctx: &mut Ctx<'_, '_>, args: Args<'_>, ms: bool, absolute: bool) -> CmdResult {
     let now = ctx.now;
     let srv = ctx.srv;
-    let e = ctx.get(&KeyRef::new(&args[1]));
+    let e = ctx.get_untouched(&KeyRef::new(&args[1]));
     srv.stats.count_lookup(e.is_some());
     let reply = match e {
         None => -2,

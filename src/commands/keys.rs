@@ -115,12 +115,19 @@ fn db_arg(ctx: &Ctx<'_, '_>, arg: &[u8]) -> Result<usize, CmdError> {
 /// same way for now; freeing large values off-thread is a later change.
 fn del(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
     let now = ctx.now;
+    let unlink = ctx.spec.name == "unlink";
     let mut removed = 0;
     for key in args.iter().skip(1) {
         let k = KeyRef::new(key);
         let shard = ctx.shard(&k);
         if shard.get(&k, now).is_some() {
-            shard.remove(&k);
+            if let Some(e) = shard.remove(&k) {
+                if unlink {
+                    larder_engine::lazyfree::unlink(e);
+                } else {
+                    larder_engine::lazyfree::release(e, larder_engine::lazyfree::Reason::UserDel);
+                }
+            }
             removed += 1;
             ctx.notify(notify::GENERIC, "del", key);
         }
@@ -132,7 +139,7 @@ fn del(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
 fn exists(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
     let mut found = 0;
     for key in args.iter().skip(1) {
-        let hit = ctx.get(&KeyRef::new(key)).is_some();
+        let hit = ctx.get_untouched(&KeyRef::new(key)).is_some();
         ctx.count_lookup(hit);
         found += hit as i64;
     }
@@ -141,7 +148,7 @@ fn exists(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
 }
 
 fn type_cmd(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
-    let name = ctx.get(&KeyRef::new(&args[1])).map(|e| type_name(e));
+    let name = ctx.get_untouched(&KeyRef::new(&args[1])).map(|e| type_name(e));
     ctx.count_lookup(name.is_some());
     ctx.reply().simple(name.unwrap_or("none").as_bytes());
     Ok(())
@@ -211,13 +218,9 @@ fn copy(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
         return Err(SAME_OBJECT);
     }
     let (src, dst, now) = (KeyRef::new(&args[1]), KeyRef::new(&args[2]), ctx.now);
-    let touch = !ctx.sess.no_touch;
     let found = ctx.keys.get(src_db, &src, now).map(|e| {
-        if touch {
-            e.set_lru(clock::lru_clock());
-        }
         let mut dup = Entry::new(dst.key, value_copy(e), e.expire_ms());
-        dup.set_lru(clock::lru_clock());
+        larder_engine::evict::access::stamp_new(&mut dup);
         dup
     });
     ctx.count_lookup(found.is_some());
@@ -270,16 +273,10 @@ fn move_cmd(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
 
 /// TOUCH stamps the access time even for a CLIENT NO-TOUCH connection, as Redis does.
 fn touch(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
-    let lru = clock::lru_clock();
     let mut touched = 0;
     for key in args.iter().skip(1) {
-        let hit = match ctx.get(&KeyRef::new(key)) {
-            Some(e) => {
-                e.set_lru(lru);
-                true
-            }
-            None => false,
-        };
+        // The lookup records the access (even for a CLIENT NO-TOUCH client: TOUCH is explicit).
+        let hit = ctx.get(&KeyRef::new(key)).is_some();
         ctx.count_lookup(hit);
         touched += hit as i64;
     }
@@ -448,7 +445,7 @@ fn keys_cmd(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
 /// The live entry OBJECT inspects: no access-time update, but a keyspace hit or miss.
 fn object_lookup<'c>(ctx: &'c mut Ctx<'_, '_>, key: &[u8]) -> Option<&'c mut Entry> {
     let srv = ctx.srv;
-    let e = ctx.get(&KeyRef::new(key));
+    let e = ctx.get_untouched(&KeyRef::new(key));
     srv.stats.count_lookup(e.is_some());
     e
 }
@@ -468,7 +465,7 @@ fn object_encoding(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
 
 /// True for the policies that track access frequency instead of recency.
 fn lfu_policy(p: MaxmemoryPolicy) -> bool {
-    matches!(p, MaxmemoryPolicy::VolatileLfu | MaxmemoryPolicy::AllkeysLfu)
+    crate::server::evict::engine_policy(p).uses_lfu()
 }
 
 fn object_freq(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
@@ -480,7 +477,7 @@ fn object_freq(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
     if !lfu {
         return Err(CmdError::Static("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."));
     }
-    let freq = e.lfu() as i64;
+    let freq = larder_engine::evict::access::decayed_counter(e) as i64;
     ctx.reply().int(freq);
     Ok(())
 }

@@ -147,6 +147,14 @@ impl<'a, 'k> Ctx<'a, 'k> {
         self.keys.get(db, k, now)
     }
 
+    /// The live entry for `k` without recording an access for the eviction policy (commands
+    /// that look at a key's metadata: TYPE, EXISTS, TTL, OBJECT).
+    #[inline]
+    pub fn get_untouched(&mut self, k: &KeyRef<'_>) -> Option<&mut larder_engine::Entry> {
+        let (db, now) = (self.sess.db, self.now);
+        self.keys.get_untouched(db, k, now)
+    }
+
     /// The shard holding `k` in the selected database.
     #[inline]
     pub fn shard(&mut self, k: &KeyRef<'_>) -> &mut larder_engine::Shard {

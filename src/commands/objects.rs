@@ -13,16 +13,12 @@ pub fn read<'c>(
     k: &KeyRef<'_>,
     is_kind: fn(&Object) -> bool,
 ) -> Result<Option<&'c mut Object>, CmdError> {
-    let touch = !ctx.sess.no_touch;
     let srv = ctx.srv;
     let Some(e) = ctx.get(k) else {
         srv.stats.count_lookup(false);
         return Ok(None);
     };
     srv.stats.count_lookup(true);
-    if touch {
-        e.set_lru(larder_engine::clock::lru_clock());
-    }
     match e.object_mut() {
         Some(o) if is_kind(o) => Ok(Some(o)),
         _ => Err(CmdError::WrongType),

@@ -16,7 +16,7 @@
 use std::cmp::Ordering;
 
 use larder_engine::types::list::{End, List};
-use larder_engine::{clock, KeyRef, Object, Value, ValueRef};
+use larder_engine::{KeyRef, Object, Value, ValueRef};
 use larder_resp::Args;
 
 use super::objects;
@@ -316,13 +316,10 @@ fn lookup(ctx: &mut Ctx<'_, '_>, pattern: &[u8], elem: &[u8]) -> Option<Vec<u8>>
     key.extend_from_slice(elem);
     key.extend_from_slice(suffix);
     let k = KeyRef::new(&key);
-    let (srv, now, touch) = (ctx.srv, ctx.now, !ctx.sess.no_touch);
+    let (srv, now) = (ctx.srv, ctx.now);
     let e = ctx.get(&k);
     srv.stats.count_lookup(e.is_some());
     let e = e?;
-    if touch {
-        e.set_lru(clock::lru_clock());
-    }
     match (e.value(), field) {
         (ValueRef::Bytes(b), None) => Some(b.to_vec()),
         (ValueRef::Int(i), None) => Some(itoa::Buffer::new().format(i).as_bytes().to_vec()),

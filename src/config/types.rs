@@ -56,12 +56,13 @@ config_enum! {
         Nothing = "nothing" } default Notice
 }
 config_enum! {
-    /// `maxmemory-policy`: which keys are evicted when `maxmemory` is reached. Adding a
-    /// policy (such as a future `allkeys-tinylfu`) is one more variant here.
+    /// `maxmemory-policy`: which keys are evicted when `maxmemory` is reached; Redis's eight
+    /// policies plus Larder's `allkeys-tinylfu`.
     MaxmemoryPolicy { VolatileLru = "volatile-lru", VolatileLfu = "volatile-lfu",
         VolatileRandom = "volatile-random", VolatileTtl = "volatile-ttl",
         AllkeysLru = "allkeys-lru", AllkeysLfu = "allkeys-lfu",
-        AllkeysRandom = "allkeys-random", Noeviction = "noeviction" } default Noeviction
+        AllkeysRandom = "allkeys-random", Noeviction = "noeviction",
+        AllkeysTinylfu = "allkeys-tinylfu" } default Noeviction
 }
 config_enum! {
     /// `appendfsync`: when the AOF is flushed to disk.

@@ -115,6 +115,15 @@ pub fn execute<'s>(
             } else if !sess.authenticated && !spec.has(flag::NO_AUTH) && srv.hot.auth_required.load(Relaxed) {
                 abort_multi(sess);
                 reject(srv, sess, out, Some(id), CmdError::Static("NOAUTH Authentication required."));
+            } else if srv.hot.maxmemory.load(Relaxed) > 0 && out_of_memory(srv, sess, spec, worker) {
+                abort_multi(sess);
+                reject(
+                    srv,
+                    sess,
+                    out,
+                    Some(id),
+                    CmdError::Static("OOM command not allowed when used memory > 'maxmemory'."),
+                );
             } else if !sess.resp3 && sess.subs.any() && !allowed_when_subscribed(spec) {
                 let name = srv.commands.full_name(id);
                 reject(srv, sess, out, Some(id), CmdError::Msg(format!("ERR Can't execute '{name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context")));
@@ -159,6 +168,23 @@ pub fn execute<'s>(
         }
     }
     outcome
+}
+
+/// Evicts as the policy says before a command runs (Redis does this before every command while
+/// maxmemory is set), and tells whether the command must be refused with -OOM: memory is still
+/// over the limit with nothing left to evict, and the command may grow memory (a DENYOOM
+/// command, an EXEC queueing one, or anything queued inside MULTI).
+fn out_of_memory(srv: &Server, sess: &Session, spec: &CommandSpec, worker: usize) -> bool {
+    if super::evict::perform(srv, Some(worker), None) != super::evict::State::Fail {
+        return false;
+    }
+    match &sess.multi {
+        Some(m) if spec.name == "exec" => {
+            m.queued.iter().any(|q| matches!(resolve(srv, q.args()), Ok((_, s)) if s.has(flag::DENYOOM)))
+        }
+        Some(_) => !matches!(spec.name, "discard" | "quit" | "reset" | "multi" | "watch"),
+        None => spec.has(flag::DENYOOM),
+    }
 }
 
 /// The commands a RESP2 client may send while subscribed.
@@ -320,6 +346,7 @@ pub fn run_locked(
         return false;
     }
     let start = Instant::now();
+    locked.set_touch(!sess.no_touch || spec.name == "touch");
     let mut ctx = Ctx { srv, sess, keys: locked, out, now, spec, id, blocked: None, may_block };
     let result = (spec.handler)(&mut ctx, args);
     let slot = super::stats::Stats::slot().min(srv.stats.per_cmd.len() - 1);
@@ -530,6 +557,7 @@ fn call(
     spec: &'static CommandSpec,
     id: usize,
 ) -> (Result<(), CmdError>, Option<BlockRequest>) {
+    locked.set_touch(!sess.no_touch || spec.name == "touch");
     let mut ctx = Ctx { srv, sess, keys: locked, out, now, spec, id, blocked: None, may_block: true };
     let r = (spec.handler)(&mut ctx, args);
     (r, ctx.blocked)

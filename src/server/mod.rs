@@ -11,6 +11,7 @@ pub mod client;
 pub mod conn;
 pub mod cron;
 pub mod dispatch;
+pub mod evict;
 pub mod listener;
 pub mod log;
 pub mod notify;
@@ -67,6 +68,12 @@ pub struct Hot {
     pub busy_reply_threshold: AtomicU64,
     /// client-output-buffer-limit for Pub/Sub clients: hard bytes, soft bytes, soft seconds.
     pub pubsub_limits: [AtomicU64; 3],
+    /// `maxmemory` in bytes (0: no limit).
+    pub maxmemory: AtomicU64,
+    /// `maxmemory-eviction-tenacity`.
+    pub eviction_tenacity: AtomicU64,
+    /// True while eviction is behind (the cron continues it).
+    pub evicting: AtomicBool,
 }
 
 impl Hot {
@@ -231,6 +238,19 @@ impl Server {
         h.hz.store(c.hz.clamp(1, 500) as u64, Relaxed);
         h.busy_reply_threshold.store(c.busy_reply_threshold, Relaxed);
         larder_engine::notify::set(larder_engine::notify::parse(&c.notify_keyspace_events));
+        h.maxmemory.store(c.maxmemory, Relaxed);
+        h.eviction_tenacity.store(c.maxmemory_eviction_tenacity as u64, Relaxed);
+        let policy = evict::engine_policy(c.maxmemory_policy);
+        larder_engine::evict::configure(policy, c.maxmemory_samples, c.lfu_log_factor, c.lfu_decay_time);
+        if policy != larder_engine::evict::Policy::AllkeysTinyLfu {
+            larder_engine::evict::sketch::clear();
+        }
+        larder_engine::lazyfree::configure(
+            c.lazyfree_lazy_user_del,
+            c.lazyfree_lazy_server_del,
+            c.lazyfree_lazy_expire,
+            c.lazyfree_lazy_eviction,
+        );
         let ps = &c.client_output_buffer_limit.pubsub;
         h.pubsub_limits[0].store(ps.hard, Relaxed);
         h.pubsub_limits[1].store(ps.soft, Relaxed);

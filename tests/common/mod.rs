@@ -320,3 +320,9 @@ pub fn free_conn(srv: &TestServer) -> RawConn {
     }
     panic!("no connection on a free worker");
 }
+
+/// An integer field of INFO (all sections), or -1 when absent.
+pub fn info_int(c: &mut redis::Connection, field: &str) -> i64 {
+    let info: String = redis::cmd("INFO").arg("everything").query(c).expect("info");
+    info.lines().find_map(|l| l.strip_prefix(&format!("{field}:"))).and_then(|v| v.trim().parse().ok()).unwrap_or(-1)
+}

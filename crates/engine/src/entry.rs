@@ -368,6 +368,14 @@ impl Entry {
         unsafe { *self.ptr.as_ptr().add(2) = v }
     }
 
+    /// How many allocations freeing this entry costs, roughly (see [`Object::free_effort`]).
+    pub fn free_effort(&self) -> usize {
+        match self.value() {
+            ValueRef::Obj(o) => o.free_effort(),
+            _ => 1,
+        }
+    }
+
     /// Bytes this entry's block occupies (not counting a heap object's own memory).
     pub fn block_size(&self) -> usize {
         self.block_len()

@@ -126,13 +126,13 @@ impl Keyspace {
             .into_iter()
             .map(|(db, shard)| (db, shard, self.dbs[db as usize].shards[shard as usize].lock()))
             .collect();
-        Locked { ks: self, guards, on_demand: false, released: Vec::new() }
+        Locked { ks: self, guards, on_demand: false, released: Vec::new(), touch: true }
     }
 
     /// An empty lock set that locks shards on demand: only valid while every gate is held
     /// exclusively (see the module docs), or for a single shard at a time.
     pub fn lock_on_demand(&self) -> Locked<'_> {
-        Locked { ks: self, guards: SmallVec::new(), on_demand: true, released: Vec::new() }
+        Locked { ks: self, guards: SmallVec::new(), on_demand: true, released: Vec::new(), touch: true }
     }
 
     /// Drops a table's entries, off the caller's thread when it is large (lazy free).
@@ -155,6 +155,8 @@ pub struct Locked<'a> {
     on_demand: bool,
     /// Events of shards already released (so a whole-keyspace visit loses none).
     released: Vec<(usize, crate::shard::ShardEvents)>,
+    /// Whether [`Locked::get`] records accesses for the eviction policy.
+    touch: bool,
 }
 
 impl<'a> Locked<'a> {
@@ -188,9 +190,35 @@ impl<'a> Locked<'a> {
         self.shard(db, k.shard)
     }
 
-    /// The live entry for `key` in `db` (lazy expiry at `now`).
+    /// Whether lookups through [`Locked::get`] count as accesses (off for a client in
+    /// CLIENT NO-TOUCH mode).
+    pub fn set_touch(&mut self, touch: bool) {
+        self.touch = touch;
+    }
+
+    /// The live entry for `key` in `db` (lazy expiry at `now`), recorded as an access for the
+    /// eviction policy (hit or miss) unless touching is off.
     #[inline]
     pub fn get(&mut self, db: usize, k: &KeyRef<'_>, now: u64) -> Option<&mut Entry> {
+        let touch = self.touch;
+        let e = self.shard(db, k.shard).get(k, now);
+        if touch {
+            match e {
+                Some(e) => {
+                    crate::evict::access::touch(e, k.hash);
+                    return Some(e);
+                }
+                None => crate::evict::access::miss(k.hash),
+            }
+            return None;
+        }
+        e
+    }
+
+    /// [`Locked::get`] without recording an access (TYPE, EXISTS, TTL, OBJECT: commands that
+    /// look at a key without using its value).
+    #[inline]
+    pub fn get_untouched(&mut self, db: usize, k: &KeyRef<'_>, now: u64) -> Option<&mut Entry> {
         self.shard(db, k.shard).get(k, now)
     }
 
@@ -208,13 +236,7 @@ impl<'a> Locked<'a> {
     pub fn release(&mut self) {
         for (db, _, g) in self.guards.iter_mut() {
             let ev = std::mem::take(&mut g.events);
-            if ev.dirty > 0
-                || ev.expired > 0
-                || ev.flushed
-                || !ev.modified_keys.is_empty()
-                || !ev.expired_keys.is_empty()
-                || !ev.new_keys.is_empty()
-            {
+            if !ev.is_empty() {
                 self.released.push((*db as usize, ev));
             }
         }

@@ -6,6 +6,7 @@
 
 pub mod clock;
 pub mod entry;
+pub mod evict;
 pub mod keyspace;
 pub mod lazyfree;
 pub mod memory;

@@ -52,6 +52,23 @@ impl Object {
         }
     }
 
+    /// How many allocations freeing this object costs, roughly (compact encodings are one
+    /// block; Redis's lazyfreeGetFreeEffort).
+    pub fn free_effort(&self) -> usize {
+        let (compact, len) = match self {
+            Object::Str(_) => return 1,
+            Object::Hash(h) => (h.encoding() == "listpack", h.len()),
+            Object::List(l) => (l.encoding() == "listpack", l.len()),
+            Object::Set(s) => (matches!(s.encoding(), "listpack" | "intset"), s.len()),
+            Object::ZSet(z) => (z.encoding() == "listpack", z.len()),
+        };
+        if compact {
+            1
+        } else {
+            len
+        }
+    }
+
     /// True for a collection with no elements (Redis deletes such keys).
     pub fn is_empty_collection(&self) -> bool {
         match self {

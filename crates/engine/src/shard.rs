@@ -24,6 +24,24 @@ pub struct ShardEvents {
     pub modified_keys: Vec<Box<[u8]>>,
     /// The shard was emptied (FLUSHDB/FLUSHALL), recorded while some client tracks keys.
     pub flushed: bool,
+    /// Keys removed by eviction.
+    pub evicted: u64,
+    /// Keys evicted, kept only while `evicted` keyspace events are on.
+    pub evicted_keys: Vec<Box<[u8]>>,
+}
+
+impl ShardEvents {
+    /// True when nothing was recorded.
+    pub fn is_empty(&self) -> bool {
+        self.dirty == 0
+            && self.expired == 0
+            && self.evicted == 0
+            && !self.flushed
+            && self.modified_keys.is_empty()
+            && self.expired_keys.is_empty()
+            && self.new_keys.is_empty()
+            && self.evicted_keys.is_empty()
+    }
 }
 
 /// A slice of a database's keyspace: the keys whose hash slot maps to it.
@@ -87,6 +105,26 @@ impl Shard {
                 }
             }
         }
+    }
+
+    /// Removes `k` for eviction, returning its entry: watchers and tracking clients see a
+    /// modification, the `evicted` event is recorded, and (as in Redis) the dirty counter does
+    /// not move.
+    pub fn evict(&mut self, k: &KeyRef<'_>) -> Option<Entry> {
+        let e = self.table.remove(k.hash, k.key)?;
+        self.events.evicted += 1;
+        if crate::notify::enabled(crate::notify::EVICTED) {
+            self.events.evicted_keys.push(k.key.into());
+        }
+        if crate::notify::tracking() {
+            self.events.modified_keys.push(k.key.into());
+        }
+        if let Some(ws) = self.watchers.get(k.key) {
+            for w in ws {
+                w.dirty.store(true, Relaxed);
+            }
+        }
+        Some(e)
     }
 
     /// Adds a WATCH on `k` by the transaction whose flag is `dirty`.
@@ -154,7 +192,9 @@ impl Shard {
         let pos = self.table.position(k.hash, k.key)?;
         let expired = self.table.at(pos).is_some_and(|e| e.expire_ms().is_some_and(|t| t <= now));
         if expired {
-            self.table.remove_pos(pos);
+            if let Some(e) = self.table.remove_pos(pos) {
+                crate::lazyfree::release(e, crate::lazyfree::Reason::Expire);
+            }
             self.expired(k.key);
             return None;
         }
@@ -170,8 +210,12 @@ impl Shard {
     /// Stores `value` under `k` with the given expiry, replacing any previous value.
     pub fn set(&mut self, k: &KeyRef<'_>, value: Value<'_>, expire_ms: Option<u64>) {
         let mut entry = Entry::new(k.key, value, expire_ms);
-        entry.set_lru(crate::clock::lru_clock());
-        let created = self.table.insert(k.hash, entry).is_none();
+        crate::evict::access::stamp_new(&mut entry);
+        let old = self.table.insert(k.hash, entry);
+        let created = old.is_none();
+        if let Some(old) = old {
+            crate::lazyfree::release(old, crate::lazyfree::Reason::ServerDel);
+        }
         if created && crate::notify::enabled(crate::notify::NEW) {
             self.events.new_keys.push(k.key.into());
         }
@@ -287,8 +331,9 @@ impl Shard {
         let r =
             self.table.sweep_volatile(&mut pos, budget, |e| e.expire_ms().is_some_and(|t| t <= now), |e| freed.push(e));
         self.sweep_pos = pos;
-        for e in &freed {
+        for e in freed {
             self.expired(e.key());
+            crate::lazyfree::release(e, crate::lazyfree::Reason::Expire);
         }
         r
     }

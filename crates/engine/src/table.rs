@@ -397,6 +397,30 @@ impl Table {
         (visited, removed)
     }
 
+    /// Visits up to `n` entries (only ones with a TTL when `volatile_only`) in a run of slots
+    /// from a random position, wrapping around at most once, with each slot's hash (bit 0 is
+    /// the TTL flag, which lookups ignore). Hash order is unrelated to keys or access, so a run
+    /// is as good a sample as scattered picks and much cheaper (Redis's dictGetSomeKeys walks
+    /// consecutive buckets the same way).
+    pub fn sample_run(&self, n: usize, volatile_only: bool, mut f: impl FnMut(u64, &Entry)) {
+        if self.len == 0 || (volatile_only && self.volatile == 0) {
+            return;
+        }
+        let start = self.random_pos();
+        let mut seen = 0;
+        for slot in self.slots[start..].iter().chain(self.slots[..start].iter()) {
+            let Some(e) = &slot.entry else { continue };
+            if volatile_only && slot.meta & VOLATILE == 0 {
+                continue;
+            }
+            f(slot.meta, e);
+            seen += 1;
+            if seen == n {
+                return;
+            }
+        }
+    }
+
     /// Up to `n` entries sampled at random positions (duplicates possible), for eviction.
     pub fn sample(&self, n: usize, mut f: impl FnMut(&Entry)) {
         if self.len == 0 {

@@ -73,16 +73,13 @@ fn read_hash<T>(
     k: &KeyRef<'_>,
     f: impl FnOnce(Option<&Hash>, &mut Reply<'_>) -> T,
 ) -> Result<T, CmdError> {
-    let (db, now, resp3, touch) = (ctx.sess.db, ctx.now, ctx.sess.resp3, !ctx.sess.no_touch);
+    let (db, now, resp3) = (ctx.sess.db, ctx.now, ctx.sess.resp3);
     // The hash borrows `keys` while the reply writes to `out`: split the context by hand.
     let e = ctx.keys.get(db, k, now);
     ctx.srv.stats.count_lookup(e.is_some());
     let Some(e) = e else {
         return Ok(f(None, &mut Reply::new(ctx.out, resp3)));
     };
-    if touch {
-        e.set_lru(larder_engine::clock::lru_clock());
-    }
     let Some(Object::Hash(h)) = e.object_mut() else {
         return Err(CmdError::WrongType);
     };

@@ -407,17 +407,11 @@ pub fn with_raw<R>(
 /// Reads a key for a GET-like command: counts the hit or miss, stamps the access time.
 #[inline]
 pub fn lookup_read<'c>(ctx: &'c mut Ctx<'_, '_>, k: &KeyRef<'_>) -> Option<&'c mut Entry> {
-    let touch = !ctx.sess.no_touch;
     let srv = ctx.srv;
     let e = ctx.get(k);
     srv.stats.count_lookup(e.is_some());
     match e {
-        Some(e) => {
-            if touch {
-                e.set_lru(larder_engine::clock::lru_clock());
-            }
-            Some(e)
-        }
+        Some(e) => Some(e),
         None => None,
     }
 }
@@ -426,7 +420,6 @@ fn get(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
     let k = KeyRef::new(&args[1]);
     let resp3 = ctx.sess.resp3;
     // The reply goes to a separate borrow of `out`, so split the context by hand.
-    let touch = !ctx.sess.no_touch;
     let (db, now) = (ctx.sess.db, ctx.now);
     let e = ctx.keys.get(db, &k, now);
     ctx.srv.stats.count_lookup(e.is_some());
@@ -434,9 +427,6 @@ fn get(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
     match e {
         None => r.null(),
         Some(e) => {
-            if touch {
-                e.set_lru(larder_engine::clock::lru_clock());
-            }
             as_str(e)?.reply(&mut r);
         }
     }

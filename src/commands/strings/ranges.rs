@@ -59,7 +59,7 @@ pub fn getrange(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
     let start = int_arg(&args[2])?;
     let end = int_arg(&args[3])?;
     let k = KeyRef::new(&args[1]);
-    let (resp3, touch) = (ctx.sess.resp3, !ctx.sess.no_touch);
+    let resp3 = ctx.sess.resp3;
     let (db, now) = (ctx.sess.db, ctx.now);
     // The reply borrows the value, so split the context by hand (as GET does).
     let e = ctx.keys.get(db, &k, now);
@@ -69,9 +69,6 @@ pub fn getrange(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
         r.bulk(b"");
         return Ok(());
     };
-    if touch {
-        e.set_lru(larder_engine::clock::lru_clock());
-    }
     let mut buf = itoa::Buffer::new();
     let s = as_str(e)?.bytes(&mut buf);
     match substr_range(start, end, s.len()) {

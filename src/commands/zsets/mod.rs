@@ -84,21 +84,16 @@ pub(crate) fn read_zset<T>(
     k: &KeyRef<'_>,
     f: impl FnOnce(Option<&ZSet>, &mut Reply<'_>) -> T,
 ) -> Result<T, CmdError> {
-    let (db, now, resp3, touch) = (ctx.sess.db, ctx.now, ctx.sess.resp3, !ctx.sess.no_touch);
+    let (db, now, resp3) = (ctx.sess.db, ctx.now, ctx.sess.resp3);
     // The set borrows `keys` while the reply writes to `out`: split the context by hand.
     let e = ctx.keys.get(db, k, now);
     ctx.srv.stats.count_lookup(e.is_some());
     let z = match e {
         None => None,
-        Some(e) => {
-            if touch {
-                e.set_lru(larder_engine::clock::lru_clock());
-            }
-            match e.object_mut() {
-                Some(Object::ZSet(z)) => Some(&*z),
-                _ => return Err(CmdError::WrongType),
-            }
-        }
+        Some(e) => match e.object_mut() {
+            Some(Object::ZSet(z)) => Some(&*z),
+            _ => return Err(CmdError::WrongType),
+        },
     };
     Ok(f(z, &mut Reply::new(ctx.out, resp3)))
 }

@@ -163,7 +163,7 @@ fn every_load_error_text() {
         ("unixsocketperm 999", "argument couldn't be parsed as an octal number"),
         ("unixsocketperm 1777", "argument must be between 0 and 777 inclusive"),
         ("proto-max-bulk-len 1000", "argument must be between 1048576 and 9223372036854775807 inclusive"),
-        ("maxmemory-policy lru", "argument(s) must be one of the following: volatile-lru, volatile-lfu, volatile-random, volatile-ttl, allkeys-lru, allkeys-lfu, allkeys-random, noeviction"),
+        ("maxmemory-policy lru", "argument(s) must be one of the following: volatile-lru, volatile-lfu, volatile-random, volatile-ttl, allkeys-lru, allkeys-lfu, allkeys-random, noeviction, allkeys-tinylfu"),
         ("loglevel loud", "argument(s) must be one of the following: debug, verbose, notice, warning, nothing"),
         ("shutdown-on-sigint save nosave", "shutdown options SAVE and NOSAVE can't be used simultaneously"),
         ("client-output-buffer-limit normal 0 0", "Wrong number of arguments in buffer limit configuration."),
