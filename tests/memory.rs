@@ -54,3 +54,24 @@ fn stats_doctor_purge_and_malloc_stats_answer() {
     let malloc: String = redis::cmd("MEMORY").arg("MALLOC-STATS").query(&mut c).expect("malloc-stats");
     assert!(malloc.contains("allocated"));
 }
+
+#[test]
+fn used_memory_follows_rss_growth_while_loading() {
+    let srv = TestServer::start();
+    let mut c = srv.client();
+    let (used0, rss0) = (common::info_int(&mut c, "used_memory"), common::info_int(&mut c, "used_memory_rss"));
+    for batch in 0..40 {
+        let mut p = redis::pipe();
+        for i in 0..5_000 {
+            p.cmd("SET").arg(format!("key:{batch}:{i}")).arg(vec![b'v'; 100]).ignore();
+        }
+        let _: () = p.query(&mut c).expect("load");
+    }
+    let (used1, rss1) = (common::info_int(&mut c, "used_memory"), common::info_int(&mut c, "used_memory_rss"));
+    let (grew_used, grew_rss) = (used1 - used0, rss1 - rss0);
+    assert!(grew_rss > 20_000_000, "RSS grew by {grew_rss} only");
+    assert!(
+        (grew_used - grew_rss).abs() * 10 <= grew_rss,
+        "used_memory grew by {grew_used}, RSS by {grew_rss}: more than 10% apart"
+    );
+}

@@ -295,7 +295,7 @@ pub fn describe(c: &ClientShared, now_ms: u64, cmd_name: &str) -> String {
         qbuf.max(1024),
         obuf.min(16384),
         obuf.saturating_sub(16384),
-        qbuf + obuf + 1024,
+        c.memory(),
         cmd_name,
         c.user.lock(),
         c.resp.load(Relaxed),

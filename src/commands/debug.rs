@@ -58,7 +58,7 @@ fn debug(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
         ctx.reply().ok();
     } else if eq_ic(sub, "object") && args.len() == 3 {
         let k = KeyRef::new(&args[2]);
-        let Some(e) = ctx.get(&k) else { return Err(CmdError::Static("ERR no such key")) };
+        let Some(e) = ctx.get_untouched(&k) else { return Err(CmdError::Static("ERR no such key")) };
         let encoding = super::strings::encoding(e);
         let lru = e.lru();
         let len = super::strings::as_str(e).map(|s| s.len()).unwrap_or(0);
@@ -67,7 +67,7 @@ fn debug(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
             e as *const _ as usize,
             len + 1,
             lru & 0xFF_FFFF,
-            larder_engine::clock::idle_seconds(lru)
+            larder_engine::evict::access::idle_seconds(e)
         );
         ctx.reply().simple(line.as_bytes());
     } else if eq_ic(sub, "log") && args.len() == 3 {

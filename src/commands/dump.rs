@@ -3,7 +3,7 @@
 //! MIGRATE-like tools). The format lives in `larder_persistence`; this module parses the
 //! arguments, checks what Redis 7.2 checks in the order it checks it, and stores the result.
 
-use larder_engine::{clock, notify, Entry, KeyRef, Object, Value};
+use larder_engine::{notify, Entry, KeyRef, Object, Value};
 use larder_persistence::dump::{create_payload, restore_value, verify_payload};
 use larder_persistence::rdb::decode::Decoded;
 use larder_persistence::rdb::encode::Options;
@@ -143,13 +143,13 @@ fn restore(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
         Decoded::Str(s) => Entry::new(k.key, Value::Bytes(&s), expire),
         Decoded::Obj(o) => Entry::new(k.key, Value::Obj(Box::new(o)), expire),
     };
-    larder_engine::evict::access::stamp_new(&mut entry);
+    larder_engine::evict::access::stamp_new(&mut entry, k.hash);
     if larder_engine::evict::policy().uses_lfu() {
         if let Some(f) = opts.freq {
             entry.set_lfu(f as u8);
         }
     } else if let Some(idle) = opts.idle {
-        entry.set_lru(clock::lru_clock().wrapping_sub(idle.min(u32::MAX as i64) as u32));
+        larder_engine::evict::access::set_idle_seconds(&mut entry, idle.max(0) as u64);
     }
     ctx.shard(&k).put_entry(&k, entry);
     ctx.notify(notify::GENERIC, "restore", k.key);

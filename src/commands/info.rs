@@ -340,7 +340,7 @@ fn stats(srv: &Server, t: &mut String) {
     field!(t, "expired_time_cap_reached_count", 0);
     field!(t, "expire_cycle_cpu_milliseconds", 0);
     field!(t, "evicted_keys", s.evicted.load(Relaxed));
-    field!(t, "evicted_clients", 0);
+    field!(t, "evicted_clients", s.evicted_clients.load(Relaxed));
     field!(t, "total_eviction_exceeded_time", 0);
     field!(t, "current_eviction_exceeded_time", 0);
     field!(t, "keyspace_hits", s.sum(|x| &x.hits));

@@ -10,7 +10,7 @@
 use larder_engine::notify;
 use larder_engine::util::glob::glob_match;
 use larder_engine::util::num::parse_i64;
-use larder_engine::{clock, Entry, KeyRef, Keyspace, Locked, Object, Shard, Value, ValueRef, SHARDS};
+use larder_engine::{Entry, KeyRef, Keyspace, Locked, Object, Shard, Value, ValueRef, SHARDS};
 use larder_resp::{Args, Reply};
 
 use super::spec::{acl, cmd, flag, keys, CommandSpec, Group, Keys};
@@ -220,7 +220,7 @@ fn copy(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
     let (src, dst, now) = (KeyRef::new(&args[1]), KeyRef::new(&args[2]), ctx.now);
     let found = ctx.keys.get(src_db, &src, now).map(|e| {
         let mut dup = Entry::new(dst.key, value_copy(e), e.expire_ms());
-        larder_engine::evict::access::stamp_new(&mut dup);
+        larder_engine::evict::access::stamp_new(&mut dup, dst.hash);
         dup
     });
     ctx.count_lookup(found.is_some());
@@ -491,7 +491,7 @@ fn object_idletime(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
     if lfu {
         return Err(CmdError::Static("ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."));
     }
-    let idle = clock::idle_seconds(e.lru()) as i64;
+    let idle = larder_engine::evict::access::idle_seconds(e) as i64;
     ctx.reply().int(idle);
     Ok(())
 }

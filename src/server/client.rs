@@ -2,7 +2,7 @@
 //! other threads may read (CLIENT LIST, CLIENT KILL), and the registry of all clients.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering::Relaxed};
 use std::sync::Arc;
 
 use parking_lot::Mutex;
@@ -35,6 +35,9 @@ pub mod cflag {
     /// Inside MULTI.
     pub const MULTI: u32 = 1 << 5;
 }
+
+/// What a connection costs besides its buffers' contents (session, buffers' minimum sizes).
+pub const CLIENT_BASE_MEMORY: usize = 1024;
 
 /// The part of a client other threads may read or signal.
 pub struct ClientShared {
@@ -70,6 +73,10 @@ pub struct ClientShared {
     pub qbuf: AtomicUsize,
     /// Pending output bytes.
     pub obuf: AtomicUsize,
+    /// Bytes allocated for the input buffer (set through [`Registry::set_buffers`]).
+    pub in_buf: AtomicUsize,
+    /// Bytes allocated for the output buffer (set through [`Registry::set_buffers`]).
+    pub out_buf: AtomicUsize,
     /// Commands run.
     pub commands: AtomicU64,
     /// Authenticated user name.
@@ -98,10 +105,18 @@ impl ClientShared {
             kill: AtomicBool::new(false),
             qbuf: AtomicUsize::new(0),
             obuf: AtomicUsize::new(0),
+            in_buf: AtomicUsize::new(0),
+            out_buf: AtomicUsize::new(0),
             commands: AtomicU64::new(0),
             user: Mutex::new("default".to_string()),
             subs: Default::default(),
         }
+    }
+
+    /// Bytes this client holds: its pending input and output plus a fixed estimate for its
+    /// connection state (CLIENT LIST tot-mem, client eviction).
+    pub fn memory(&self) -> usize {
+        self.in_buf.load(Relaxed) + self.out_buf.load(Relaxed) + CLIENT_BASE_MEMORY
     }
 
     /// True for a client subscribed to something (CLIENT LIST/KILL type `pubsub`).
@@ -219,6 +234,9 @@ impl Session {
 pub struct Registry {
     clients: Mutex<BTreeMap<u64, Arc<ClientShared>>>,
     next_id: AtomicU64,
+    /// Sum of every registered client's buffer sizes.
+    buffers: AtomicI64,
+    count: AtomicUsize,
 }
 
 impl Registry {
@@ -229,12 +247,36 @@ impl Registry {
 
     /// Adds a client.
     pub fn add(&self, c: Arc<ClientShared>) {
+        self.count.fetch_add(1, Relaxed);
         self.clients.lock().insert(c.id, c);
     }
 
     /// Removes a client.
     pub fn remove(&self, id: u64) {
-        self.clients.lock().remove(&id);
+        if let Some(c) = self.clients.lock().remove(&id) {
+            self.count.fetch_sub(1, Relaxed);
+            self.set_buffers(&c, Some(0), Some(0));
+        }
+    }
+
+    /// Records the allocated sizes of a client's input and/or output buffer.
+    pub fn set_buffers(&self, c: &ClientShared, input: Option<usize>, output: Option<usize>) {
+        let mut delta = 0i64;
+        if let Some(n) = input {
+            delta += n as i64 - c.in_buf.swap(n, Relaxed) as i64;
+        }
+        if let Some(n) = output {
+            delta += n as i64 - c.out_buf.swap(n, Relaxed) as i64;
+        }
+        if delta != 0 {
+            self.buffers.fetch_add(delta, Relaxed);
+        }
+    }
+
+    /// Memory held by all clients (buffers plus the fixed per-client estimate), without
+    /// visiting them.
+    pub fn memory_total(&self) -> u64 {
+        self.buffers.load(Relaxed).max(0) as u64 + (self.count.load(Relaxed) * CLIENT_BASE_MEMORY) as u64
     }
 
     /// Number of connected clients.

@@ -39,6 +39,9 @@ pub enum Status {
 }
 
 const READ_CHUNK: usize = 16 * 1024;
+/// Pending input or output past which a connection checks the client memory limit at once
+/// (below it, the cron's periodic check is soon enough).
+const CLIENT_EVICTION_CHECK: usize = 32 * 1024;
 /// Bytes read per readiness event before other connections get a turn.
 const READ_BUDGET: usize = 1024 * 1024;
 const IDLE_BUFFER_KEEP: usize = 64 * 1024;
@@ -287,6 +290,7 @@ impl Conn {
             }
         }
         self.sess.shared.qbuf.store(self.rend - self.rstart, Relaxed);
+        self.note_buffers(srv);
         paused
     }
 
@@ -333,6 +337,17 @@ impl Conn {
             }
         }
         self.sess.shared.obuf.store(self.wbuf.len() - self.wpos, Relaxed);
+        self.note_buffers(srv);
         Status::Open
+    }
+
+    /// Publishes the buffers' allocated size, and checks the client memory limit at once when
+    /// they are big.
+    fn note_buffers(&self, srv: &Server) {
+        let (input, output) = (self.rbuf.capacity(), self.wbuf.capacity());
+        srv.clients.set_buffers(&self.sess.shared, Some(input), Some(output));
+        if input + output > CLIENT_EVICTION_CHECK && srv.hot.maxmemory_clients.load(Relaxed) != 0 {
+            super::evict::evict_clients(srv);
+        }
     }
 }

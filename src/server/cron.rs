@@ -34,6 +34,7 @@ pub fn start(srv: &Arc<Server>) {
                 let _gate = srv.keyspace.gate(slot);
                 super::evict::perform(&srv, None, Some(period / 4));
             }
+            super::evict::evict_clients(&srv);
             srv.stats.sample(clock::now_ms());
             memory::flush_thread();
             srv.stats.peak_memory.fetch_max(memory::used(), Relaxed);

@@ -102,6 +102,9 @@ pub fn execute<'s>(
     sess.shared.last_interaction_ms.store(now, Relaxed);
     let tstats = srv.stats.mine();
     let in_multi = sess.multi.is_some();
+    if srv.hot.maxmemory_clients.load(Relaxed) != 0 && client_evicted(srv, sess, out) {
+        return Outcome::Done;
+    }
     match resolve(srv, args) {
         Err(e) => {
             abort_multi(sess);
@@ -168,6 +171,19 @@ pub fn execute<'s>(
         }
     }
     outcome
+}
+
+/// Client eviction before a command (and before key eviction, as Redis orders them): the
+/// replies this client accumulated count at once. True when this client itself was evicted:
+/// its command is dropped and the connection closes.
+fn client_evicted(srv: &Server, sess: &mut Session, out: &Vec<u8>) -> bool {
+    srv.clients.set_buffers(&sess.shared, None, Some(out.capacity()));
+    super::evict::evict_clients(srv);
+    if sess.shared.kill.load(Relaxed) {
+        sess.close_after_reply = true;
+        return true;
+    }
+    false
 }
 
 /// Evicts as the policy says before a command runs (Redis does this before every command while
@@ -529,6 +545,11 @@ fn run<'s>(
             name,
             srv.hot.slowlog_max_len.load(Relaxed) as usize,
         );
+    }
+    if spec.has(flag::WRITE) && srv.hot.maxmemory.load(Relaxed) > 0 {
+        for i in spec.key_args(args) {
+            larder_engine::evict::note_write(sess.db, &args[i]);
+        }
     }
     // Only this connection's worker writes the counter.
     let c = &sess.shared.commands;

@@ -60,32 +60,53 @@ pub fn over_limit(srv: &Server) -> bool {
     max > 0 && used_for_eviction() > max
 }
 
-/// Evicts keys until used memory is under `maxmemory`, for at most the tenacity's time limit
-/// (`budget` overrides it). The caller holds its gate and no shard lock; `worker` is the
-/// calling worker (for local delivery of `evicted` events), None from the cron.
+/// Evicts keys until the memory over `maxmemory` at the start has been freed, for at most the
+/// tenacity's time limit (`budget` overrides it). As in Redis, only what the deletions
+/// themselves free counts: the notifications and invalidations an eviction sends allocate
+/// too, and counting them could make one call evict everything. The caller holds its gate and
+/// no shard lock; `worker` is the calling worker (for local delivery of `evicted` events),
+/// None from the cron.
 pub fn perform(srv: &Server, worker: Option<usize>, budget: Option<Duration>) -> State {
     let max = srv.hot.maxmemory.load(Relaxed);
-    if max == 0 || used_for_eviction() <= max {
+    let mut used = if max == 0 { 0 } else { used_for_eviction() };
+    if used > max && srv.hot.maxmemory_clients.load(Relaxed) != 0 {
+        // Clients already evicted hold memory only until their worker closes them.
+        used = used.saturating_sub(closing_clients_memory(srv));
+    }
+    if used <= max {
         srv.hot.evicting.store(false, Relaxed);
         return State::Ok;
     }
     if evict::policy() == Policy::NoEviction {
         return State::Fail;
     }
+    let to_free = (used - max) as i64;
     let limit = budget.or_else(|| time_limit(srv.hot.eviction_tenacity.load(Relaxed) as u32));
     let started = Instant::now();
-    let mut evicted = 0u64;
+    let (mut evicted, mut freed) = (0u64, 0i64);
+    let mut events: Vec<(usize, ShardEvents)> = Vec::new();
     let state = loop {
-        let outcome = evict::evict_one(&srv.keyspace, |db, ev| fold(srv, db, ev, worker));
+        let before = memory::thread_net();
+        let outcome = evict::evict_one(&srv.keyspace, |db, ev| events.push((db, std::mem::take(ev))));
+        freed += before - memory::thread_net();
+        for (db, mut ev) in events.drain(..) {
+            fold(srv, db, &mut ev, worker);
+        }
         if outcome == Outcome::Nothing {
             break State::Fail;
         }
         evicted += 1;
-        if used_for_eviction() <= max {
+        if freed >= to_free {
             break State::Ok;
         }
-        if evicted % 16 == 0 && limit.is_some_and(|l| started.elapsed() >= l) {
-            break State::Running;
+        if evicted % 16 == 0 {
+            // Values freed on the lazy-free thread do not show in this thread's count.
+            if used_for_eviction() <= max {
+                break State::Ok;
+            }
+            if limit.is_some_and(|l| started.elapsed() >= l) {
+                break State::Running;
+            }
         }
     };
     srv.hot.evicting.store(state == State::Running, Relaxed);
@@ -110,6 +131,62 @@ fn wait_for_lazyfree(max: u64, started: Instant, limit: Option<Duration>) -> Sta
     } else {
         State::Fail
     }
+}
+
+/// The client memory limit in bytes (`maxmemory-clients`: bytes, or a percentage of
+/// maxmemory given as a negative number); 0 when there is none.
+pub fn client_limit(srv: &Server) -> u64 {
+    let v = srv.hot.maxmemory_clients.load(Relaxed);
+    if v >= 0 {
+        v as u64
+    } else {
+        srv.hot.maxmemory.load(Relaxed) * v.unsigned_abs() / 100
+    }
+}
+
+/// Client eviction: while the clients together hold more than `maxmemory-clients`,
+/// disconnects the ones holding the most (never a CLIENT NO-EVICT one). Returns how many.
+pub fn evict_clients(srv: &Server) -> usize {
+    let limit = client_limit(srv);
+    if limit == 0 || srv.clients.memory_total() <= limit {
+        return 0;
+    }
+    let mut clients = srv.clients.all();
+    // Clients already being closed are not counted: their memory is about to go.
+    clients.retain(|c| !closing(c));
+    let mut total: u64 = clients.iter().map(|c| c.memory() as u64).sum();
+    if total <= limit {
+        return 0;
+    }
+    clients.retain(|c| c.flags.load(Relaxed) & super::client::cflag::NO_EVICT == 0);
+    clients.sort_by_key(|c| std::cmp::Reverse(c.memory()));
+    let mut evicted = 0;
+    for c in clients {
+        if total <= limit {
+            break;
+        }
+        total = total.saturating_sub(c.memory() as u64);
+        c.kill.store(true, Relaxed);
+        c.set_flag(super::client::cflag::CLOSE_ASAP, true);
+        srv.send_to_worker(c.worker, super::worker::Msg::CheckKills);
+        super::log::verbose(&format!(
+            "Evicting client: id={} addr={} (maxmemory-clients {limit} exceeded)",
+            c.id, c.addr
+        ));
+        evicted += 1;
+    }
+    srv.stats.evicted_clients.fetch_add(evicted as u64, Relaxed);
+    evicted
+}
+
+fn closing(c: &super::client::ClientShared) -> bool {
+    c.kill.load(Relaxed) || c.flags.load(Relaxed) & super::client::cflag::CLOSE_ASAP != 0
+}
+
+/// Memory held by clients that client eviction disconnected but their worker has not closed
+/// yet.
+fn closing_clients_memory(srv: &Server) -> u64 {
+    srv.clients.all().iter().filter(|c| closing(c)).map(|c| c.memory() as u64).sum()
 }
 
 /// Folds one eviction's shard events into the statistics, keyspace events and tracking

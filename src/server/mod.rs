@@ -74,6 +74,8 @@ pub struct Hot {
     pub eviction_tenacity: AtomicU64,
     /// True while eviction is behind (the cron continues it).
     pub evicting: AtomicBool,
+    /// `maxmemory-clients` (bytes, or minus a percentage of maxmemory; 0: none).
+    pub maxmemory_clients: AtomicI64,
 }
 
 impl Hot {
@@ -239,6 +241,7 @@ impl Server {
         h.busy_reply_threshold.store(c.busy_reply_threshold, Relaxed);
         larder_engine::notify::set(larder_engine::notify::parse(&c.notify_keyspace_events));
         h.maxmemory.store(c.maxmemory, Relaxed);
+        h.maxmemory_clients.store(c.maxmemory_clients, Relaxed);
         h.eviction_tenacity.store(c.maxmemory_eviction_tenacity as u64, Relaxed);
         let policy = evict::engine_policy(c.maxmemory_policy);
         larder_engine::evict::configure(policy, c.maxmemory_samples, c.lfu_log_factor, c.lfu_decay_time);

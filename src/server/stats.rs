@@ -64,6 +64,8 @@ pub struct Stats {
     pub total_errors: AtomicU64,
     /// Evicted keys.
     pub evicted: AtomicU64,
+    /// Clients disconnected by client eviction (maxmemory-clients).
+    pub evicted_clients: AtomicU64,
     /// Peak of used memory seen by the cron.
     pub peak_memory: AtomicU64,
     /// Ring of (ms, commands) samples for instantaneous_ops_per_sec.
@@ -96,6 +98,7 @@ impl Stats {
             errors: Mutex::new(BTreeMap::new()),
             total_errors: AtomicU64::new(0),
             evicted: AtomicU64::new(0),
+            evicted_clients: AtomicU64::new(0),
             peak_memory: AtomicU64::new(0),
             ops_samples: Mutex::new(OpsSamples::default()),
         }
@@ -175,6 +178,7 @@ impl Stats {
         self.rejected_connections.store(0, Relaxed);
         self.total_errors.store(0, Relaxed);
         self.evicted.store(0, Relaxed);
+        self.evicted_clients.store(0, Relaxed);
         self.errors.lock().clear();
         *self.ops_samples.lock() = OpsSamples::default();
     }

@@ -10,30 +10,44 @@ use std::sync::atomic::{AtomicI64, Ordering};
 static USED: AtomicI64 = AtomicI64::new(0);
 const FLUSH_BYTES: i64 = 32 * 1024;
 
+struct Local {
+    /// Not yet folded into USED.
+    delta: Cell<i64>,
+    /// Everything this thread allocated minus what it freed, since it started.
+    net: Cell<i64>,
+}
+
 thread_local! {
-    static DELTA: Cell<i64> = const { Cell::new(0) };
+    static LOCAL: Local = const { Local { delta: Cell::new(0), net: Cell::new(0) } };
 }
 
 /// Records `bytes` allocated (positive) or freed (negative) by this thread.
 #[inline]
 pub fn record(bytes: i64) {
     // try_with: allocation during thread teardown must not panic.
-    let _ = DELTA.try_with(|d| {
-        let v = d.get() + bytes;
+    let _ = LOCAL.try_with(|l| {
+        l.net.set(l.net.get() + bytes);
+        let v = l.delta.get() + bytes;
         if v.abs() >= FLUSH_BYTES {
             USED.fetch_add(v, Ordering::Relaxed);
-            d.set(0);
+            l.delta.set(0);
         } else {
-            d.set(v);
+            l.delta.set(v);
         }
     });
 }
 
 /// Folds this thread's pending delta into the total (call before reading for exactness).
 pub fn flush_thread() {
-    let _ = DELTA.try_with(|d| {
-        USED.fetch_add(d.replace(0), Ordering::Relaxed);
+    let _ = LOCAL.try_with(|l| {
+        USED.fetch_add(l.delta.replace(0), Ordering::Relaxed);
     });
+}
+
+/// Bytes this thread allocated minus bytes it freed since it started: the difference of two
+/// readings is what the code in between allocated (negative: freed) on this thread.
+pub fn thread_net() -> i64 {
+    LOCAL.try_with(|l| l.net.get()).unwrap_or(0)
 }
 
 /// Bytes currently allocated by the process, as counted by the global allocator.

@@ -210,7 +210,7 @@ impl Shard {
     /// Stores `value` under `k` with the given expiry, replacing any previous value.
     pub fn set(&mut self, k: &KeyRef<'_>, value: Value<'_>, expire_ms: Option<u64>) {
         let mut entry = Entry::new(k.key, value, expire_ms);
-        crate::evict::access::stamp_new(&mut entry);
+        crate::evict::access::stamp_new(&mut entry, k.hash);
         let old = self.table.insert(k.hash, entry);
         let created = old.is_none();
         if let Some(old) = old {

@@ -4,12 +4,44 @@
 //! Redis does, a logarithmic counter in the `lfu` byte and the minute it was last decremented
 //! in the `lru` word: the counter grows with probability
 //! `1 / ((counter - 5) * lfu-log-factor + 1)` and loses one per `lfu-decay-time` minutes
-//! without access. `allkeys-tinylfu` stamps recency like LRU and counts every request (hits
-//! and misses) in the frequency sketch.
+//! without access. `allkeys-tinylfu` counts every request (hits and misses) in the frequency
+//! sketch, and keeps an exact request count in the `lfu` byte of each stored key: a new key
+//! starts from the sketch's estimate of its past requests, then counts its own hits. Its `lru`
+//! word holds the recency clock in the low 24 bits and, in the high 8, the sketch's aging
+//! epoch at the last count, so the count halves along with the sketch.
+
+use std::sync::atomic::{AtomicU8, Ordering::Relaxed};
 
 use super::{lfu_decay_time, lfu_log_factor, policy, sketch, Policy};
 use crate::clock;
 use crate::entry::Entry;
+
+/// The frequency sketch's aging epoch (incremented each time its counts are halved).
+static EPOCH: AtomicU8 = AtomicU8::new(0);
+
+/// Marks a halving of the sketch: every stored count halves with it (lazily, when read).
+pub(crate) fn next_epoch() {
+    EPOCH.fetch_add(1, Relaxed);
+}
+
+const CLOCK_MASK: u32 = 0xFF_FFFF;
+
+#[inline]
+fn tiny_stamp() -> u32 {
+    ((EPOCH.load(Relaxed) as u32) << 24) | (clock::lru_clock() & CLOCK_MASK)
+}
+
+/// A stored key's request count under `allkeys-tinylfu`, aged by the halvings since it was
+/// last counted.
+#[inline]
+pub fn tiny_count(e: &Entry) -> u8 {
+    let behind = EPOCH.load(Relaxed).wrapping_sub((e.lru() >> 24) as u8);
+    if behind >= 8 {
+        0
+    } else {
+        e.lfu() >> behind
+    }
+}
 
 /// The counter a new key starts with under LFU (so it is not evicted before it had a chance).
 pub const LFU_INIT_VAL: u8 = 5;
@@ -20,15 +52,29 @@ fn minutes() -> u32 {
     clock::lru_clock() / 60
 }
 
-/// Stamps a new entry: now as its last access, and the initial LFU counter.
+/// Stamps a new entry for the key hashing to `hash`: now as its last access, and the initial
+/// frequency count.
 #[inline]
-pub fn stamp_new(e: &mut Entry) {
-    if policy().uses_lfu() {
-        e.set_lru(minutes());
-        e.set_lfu(LFU_INIT_VAL);
-    } else {
-        e.set_lru(clock::lru_clock());
+pub fn stamp_new(e: &mut Entry, hash: u64) {
+    match policy() {
+        Policy::AllkeysLfu | Policy::VolatileLfu => {
+            e.set_lru(minutes());
+            e.set_lfu(LFU_INIT_VAL);
+        }
+        Policy::AllkeysTinyLfu => {
+            e.set_lru(tiny_stamp());
+            e.set_lfu(sketch::estimate(hash));
+        }
+        _ => e.set_lru(clock::lru_clock()),
     }
+}
+
+/// Sets the entry's idle time (RESTORE ... IDLETIME) under an LRU-stamping policy.
+pub fn set_idle_seconds(e: &mut Entry, idle: u64) {
+    let now = if policy() == Policy::AllkeysTinyLfu { tiny_stamp() } else { clock::lru_clock() };
+    let back = idle.min(CLOCK_MASK as u64) as u32;
+    let mask = if policy() == Policy::AllkeysTinyLfu { CLOCK_MASK } else { u32::MAX };
+    e.set_lru((now & !mask) | (now.wrapping_sub(back) & mask));
 }
 
 /// Records an access to the entry whose key hashes to `hash` (a lookup by a command).
@@ -42,7 +88,9 @@ pub fn touch(e: &mut Entry, hash: u64) {
         }
         Policy::AllkeysTinyLfu => {
             sketch::record(hash);
-            e.set_lru(clock::lru_clock());
+            let count = tiny_count(e).saturating_add(1);
+            e.set_lru(tiny_stamp());
+            e.set_lfu(count);
         }
         _ => e.set_lru(clock::lru_clock()),
     }
@@ -84,7 +132,11 @@ fn log_incr(counter: u8) -> u8 {
 /// Seconds since the entry's last access under an LRU-stamping policy.
 #[inline]
 pub fn idle_seconds(e: &Entry) -> u64 {
-    clock::lru_clock().wrapping_sub(e.lru()) as u64
+    if policy() == Policy::AllkeysTinyLfu {
+        (clock::lru_clock().wrapping_sub(e.lru()) & CLOCK_MASK) as u64
+    } else {
+        clock::lru_clock().wrapping_sub(e.lru()) as u64
+    }
 }
 
 #[cfg(test)]

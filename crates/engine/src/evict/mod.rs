@@ -16,7 +16,7 @@ pub mod sketch;
 
 use std::sync::atomic::{AtomicU32, AtomicU8, Ordering::Relaxed};
 
-pub use pool::{evict_one, Outcome};
+pub use pool::{evict_one, note_write, Outcome};
 
 /// The eviction policies (`maxmemory-policy`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

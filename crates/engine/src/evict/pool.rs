@@ -36,8 +36,28 @@ struct Pool {
     until_recheck: u32,
 }
 
+/// Written keys remembered for the next eviction (at most this many).
+const NOTED_MAX: usize = 32;
+
 thread_local! {
     static POOL: RefCell<Pool> = RefCell::new(Pool::default());
+    static NOTED: RefCell<Vec<(usize, Box<[u8]>)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Remembers a key a command just wrote, under `allkeys-tinylfu`: the next eviction on this
+/// thread scores it along with its samples. A key that was just added competes at once with
+/// the keys it would displace, so a rarely requested newcomer is evicted in their place
+/// (TinyLFU's admission filter) instead of lingering until some sample happens to find it.
+pub fn note_write(db: usize, key: &[u8]) {
+    if policy() != Policy::AllkeysTinyLfu {
+        return;
+    }
+    NOTED.with(|n| {
+        let mut n = n.borrow_mut();
+        if n.len() < NOTED_MAX {
+            n.push((db, key.into()));
+        }
+    });
 }
 
 /// What [`evict_one`] did.
@@ -53,12 +73,12 @@ pub enum Outcome {
 }
 
 /// How a candidate ranks under `policy` (higher is evicted sooner).
-fn score(policy: Policy, hash: u64, e: &Entry) -> u64 {
+fn score(policy: Policy, e: &Entry) -> u64 {
     match policy {
         Policy::AllkeysLfu | Policy::VolatileLfu => 255 - access::decayed_counter(e) as u64,
         Policy::VolatileTtl => u64::MAX - e.expire_ms().unwrap_or(u64::MAX),
         Policy::AllkeysTinyLfu => {
-            let rarity = (u8::MAX - sketch::estimate(hash)) as u64;
+            let rarity = (u8::MAX - access::tiny_count(e)) as u64;
             (rarity << 32) | access::idle_seconds(e).min(u32::MAX as u64)
         }
         _ => access::idle_seconds(e),
@@ -109,7 +129,7 @@ impl Pool {
                 }
                 let mut batch = Vec::with_capacity(n);
                 s.table().sample_run(n, volatile, |hash, e| {
-                    batch.push(Candidate { score: score(policy, hash, e), db, hash, key: e.key().into() });
+                    batch.push(Candidate { score: score(policy, e), db, hash, key: e.key().into() });
                 });
                 drop(s);
                 found |= !batch.is_empty();
@@ -143,6 +163,15 @@ pub fn evict_one(ks: &Keyspace, mut on_events: impl FnMut(usize, &mut ShardEvent
         pool.refresh_populated(ks);
         if matches!(policy, Policy::AllkeysRandom | Policy::VolatileRandom) {
             return evict_random(ks, &pool.populated, policy, &mut on_events);
+        }
+        for (db, key) in NOTED.with(|n| std::mem::take(&mut *n.borrow_mut())) {
+            let k = KeyRef::new(&key);
+            let s = ks.db(db).lock(k.shard);
+            if let Some(e) = s.table().get(k.hash, &key) {
+                let c = Candidate { score: score(policy, e), db, hash: k.hash, key: key.clone() };
+                drop(s);
+                pool.insert(c);
+            }
         }
         // A few rounds: a stale pool (keys deleted since they were sampled) is refilled.
         for _ in 0..4 {

@@ -18,9 +18,9 @@ const ROWS: usize = 4;
 const MIN_BITS: u32 = 12;
 const MAX_BITS: u32 = 24;
 /// Requests between halvings, per counter of a row.
-const AGE_PERIOD: u64 = 8;
+const AGE_PERIOD: u64 = 64;
 /// Row width per key held: a wide sketch keeps collisions between unrelated keys rare.
-const WIDTH_PER_KEY: usize = 4;
+const WIDTH_PER_KEY: usize = 2;
 
 /// A count-min sketch of request frequencies.
 pub struct Sketch {
@@ -81,6 +81,7 @@ impl Sketch {
     }
 
     fn halve(&self) {
+        super::access::next_epoch();
         for c in self.counters.iter() {
             let v = c.load(Relaxed);
             if v > 0 {
