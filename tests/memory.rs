@@ -75,3 +75,24 @@ fn used_memory_follows_rss_growth_while_loading() {
         "used_memory grew by {grew_used}, RSS by {grew_rss}: more than 10% apart"
     );
 }
+
+#[test]
+fn unlink_returns_memory_even_to_the_connection_that_sent_a_huge_command() {
+    let srv = TestServer::start();
+    let mut c = srv.client();
+    let orig = common::info_int(&mut c, "used_memory");
+    let members: Vec<i64> = (0..100_000).collect();
+    let _: i64 = redis::cmd("SADD").arg("myset").arg(&members).query(&mut c).expect("sadd");
+    let peak = common::info_int(&mut c, "used_memory");
+    assert!(peak > orig + 1_000_000);
+    let _: i64 = redis::cmd("UNLINK").arg("myset").query(&mut c).expect("unlink");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let used = common::info_int(&mut c, "used_memory");
+        if used < peak && used < orig * 2 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "memory not reclaimed: {orig} -> {peak} -> {used}");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}

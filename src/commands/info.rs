@@ -264,11 +264,7 @@ fn mem(srv: &Server, t: &mut String) {
     field!(t, "mem_replication_backlog", 0);
     field!(t, "mem_total_replication_buffers", 0);
     field!(t, "mem_clients_slaves", 0);
-    field!(
-        t,
-        "mem_clients_normal",
-        srv.clients.all().iter().map(|c| c.qbuf.load(Relaxed) + c.obuf.load(Relaxed)).sum::<usize>()
-    );
+    field!(t, "mem_clients_normal", srv.clients.memory_total());
     field!(t, "mem_cluster_links", 0);
     field!(t, "mem_aof_buffer", 0);
     field!(t, "mem_allocator", "jemalloc-5.3.0");

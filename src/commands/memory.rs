@@ -118,7 +118,7 @@ fn stats(ctx: &mut Ctx<'_, '_>, _args: Args<'_>) -> CmdResult {
     let (allocated, active, resident, _, _) = crate::alloc::allocator_stats();
     let rss = super::info::rss_bytes();
     let keys: usize = (0..srv.keyspace.db_count()).map(|d| srv.keyspace.dbsize(d)).sum();
-    let clients: usize = srv.clients.all().iter().map(|c| c.qbuf.load(Relaxed) + c.obuf.load(Relaxed)).sum();
+    let clients = srv.clients.memory_total() as usize;
     let overhead = startup + clients as u64;
     let dataset = used.saturating_sub(overhead);
     let ratio = |a: u64, b: u64| if b > 0 { a as f64 / b as f64 } else { 0.0 };

@@ -45,6 +45,8 @@ const CLIENT_EVICTION_CHECK: usize = 32 * 1024;
 /// Bytes read per readiness event before other connections get a turn.
 const READ_BUDGET: usize = 1024 * 1024;
 const IDLE_BUFFER_KEEP: usize = 64 * 1024;
+/// Argument slots an idle connection keeps for its next request.
+const IDLE_SPANS_KEEP: usize = 1024;
 
 /// A client connection owned by a worker.
 pub struct Conn {
@@ -288,6 +290,8 @@ impl Conn {
             if self.rbuf.len() > IDLE_BUFFER_KEEP {
                 self.rbuf = Vec::new();
             }
+            self.req.shrink(IDLE_SPANS_KEEP, IDLE_BUFFER_KEEP);
+            self.parser.shrink(IDLE_SPANS_KEEP);
         }
         self.sess.shared.qbuf.store(self.rend - self.rstart, Relaxed);
         self.note_buffers(srv);

@@ -124,6 +124,17 @@ impl Request {
         Request::default()
     }
 
+    /// Releases argument storage beyond `spans` arguments and `bytes` of inline text, so one
+    /// huge request does not pin its bookkeeping for the connection's lifetime.
+    pub fn shrink(&mut self, spans: usize, bytes: usize) {
+        if self.spans.capacity() > spans {
+            self.spans = Vec::new();
+        }
+        if self.inline.capacity() > bytes {
+            self.inline = Vec::new();
+        }
+    }
+
     /// Number of arguments (0 for an empty request the caller skips).
     #[inline]
     pub fn argc(&self) -> usize {
@@ -242,6 +253,13 @@ pub struct RequestParser {
 }
 
 impl RequestParser {
+    /// Releases argument storage beyond `spans` arguments while no request is half parsed.
+    pub fn shrink(&mut self, spans: usize) {
+        if self.spans.is_empty() && self.spans.capacity() > spans {
+            self.spans = Vec::new();
+        }
+    }
+
     /// A parser waiting for the first byte of a request.
     pub fn new() -> Self {
         RequestParser::default()
