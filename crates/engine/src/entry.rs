@@ -27,6 +27,9 @@ const TAG_INT: u8 = 1;
 const TAG_OBJ: u8 = 2;
 
 const FLAG_EXPIRE: u8 = 1;
+/// The snapshot mark: an entry whose mark equals its shard's snapshot parity has been saved
+/// by the snapshot in progress (or was created after it began).
+const FLAG_SNAP: u8 = 2;
 
 // Objects are stored 8-byte aligned inside blocks that are 8-byte aligned.
 const _: () = assert!(std::mem::align_of::<Object>() <= 8);
@@ -95,10 +98,10 @@ fn layout(len: usize) -> Layout {
 impl Entry {
     /// Creates an entry for `key` holding `value`, with an optional expiry (unix ms).
     pub fn new(key: &[u8], value: Value<'_>, expire_ms: Option<u64>) -> Entry {
-        Self::build(key, value, expire_ms, 0, 0)
+        Self::build(key, value, expire_ms, 0, 0, 0)
     }
 
-    fn build(key: &[u8], value: Value<'_>, expire_ms: Option<u64>, lru: u32, lfu: u8) -> Entry {
+    fn build(key: &[u8], value: Value<'_>, expire_ms: Option<u64>, lru: u32, lfu: u8, keep: u8) -> Entry {
         let (tag, payload_len) = match &value {
             Value::Bytes(b) => (TAG_EMB, b.len()),
             Value::Int(_) => (TAG_INT, 8),
@@ -116,7 +119,7 @@ impl Entry {
         unsafe {
             let p = ptr.as_ptr();
             *p = tag;
-            *p.add(1) = if expire_ms.is_some() { FLAG_EXPIRE } else { 0 };
+            *p.add(1) = keep | if expire_ms.is_some() { FLAG_EXPIRE } else { 0 };
             *p.add(2) = lfu;
             *p.add(3) = 0;
             ptr::write_unaligned(p.add(4) as *mut u32, lru);
@@ -246,13 +249,14 @@ impl Entry {
 
     /// Replaces the value, keeping key, expiry and access metadata.
     pub fn set_value(&mut self, value: Value<'_>) {
-        let rebuilt = Self::build(self.key(), value, self.expire_ms(), self.lru(), self.lfu());
+        let rebuilt =
+            Self::build(self.key(), value, self.expire_ms(), self.lru(), self.lfu(), self.flags() & FLAG_SNAP);
         *self = rebuilt;
     }
 
     /// Replaces the value and the expiry in one rebuild, keeping access metadata.
     pub fn set_value_and_expire(&mut self, value: Value<'_>, expire_ms: Option<u64>) {
-        let rebuilt = Self::build(self.key(), value, expire_ms, self.lru(), self.lfu());
+        let rebuilt = Self::build(self.key(), value, expire_ms, self.lru(), self.lfu(), self.flags() & FLAG_SNAP);
         *self = rebuilt;
     }
 
@@ -265,7 +269,14 @@ impl Entry {
         // freed without running Drop on it (free_block_only), so it is dropped exactly once,
         // by whoever owns the returned box.
         let obj = unsafe { ptr::read(self.object_ptr()) };
-        let rebuilt = Self::build(self.key(), Value::Bytes(b""), self.expire_ms(), self.lru(), self.lfu());
+        let rebuilt = Self::build(
+            self.key(),
+            Value::Bytes(b""),
+            self.expire_ms(),
+            self.lru(),
+            self.lfu(),
+            self.flags() & FLAG_SNAP,
+        );
         let old = std::mem::replace(self, rebuilt);
         old.free_block_only();
         Some(Box::new(obj))
@@ -307,7 +318,7 @@ impl Entry {
             (None, None) => {}
             _ => {
                 let (at, plen) = self.payload_at();
-                let (lru, lfu) = (self.lru(), self.lfu());
+                let (lru, lfu, keep) = (self.lru(), self.lfu(), self.flags() & FLAG_SNAP);
                 // SAFETY: the payload lies at [at, at + plen) with the representation `tag`
                 // names. An object is moved out bitwise into the new block; the old block is
                 // then freed without running Drop on its payload, so nothing is dropped twice.
@@ -320,6 +331,7 @@ impl Entry {
                             expire_ms,
                             lru,
                             lfu,
+                            keep,
                         ),
                         TAG_INT => Self::build(
                             self.key(),
@@ -327,10 +339,11 @@ impl Entry {
                             expire_ms,
                             lru,
                             lfu,
+                            keep,
                         ),
                         _ => {
                             let obj = ptr::read(p as *const Object);
-                            Self::build(self.key(), Value::Obj(Box::new(obj)), expire_ms, lru, lfu)
+                            Self::build(self.key(), Value::Obj(Box::new(obj)), expire_ms, lru, lfu, keep)
                         }
                     }
                 };
@@ -352,6 +365,22 @@ impl Entry {
     pub fn set_lru(&mut self, lru: u32) {
         // SAFETY: bytes 4..8 of the header; `&mut self` is unique.
         unsafe { ptr::write_unaligned(self.ptr.as_ptr().add(4) as *mut u32, lru) }
+    }
+
+    /// The snapshot mark (see the shard's snapshot parity).
+    #[inline]
+    pub fn snap_mark(&self) -> bool {
+        self.flags() & FLAG_SNAP != 0
+    }
+
+    /// Sets the snapshot mark.
+    #[inline]
+    pub fn set_snap_mark(&mut self, on: bool) {
+        // SAFETY: byte 1 of the header; `&mut self` is unique.
+        unsafe {
+            let f = self.ptr.as_ptr().add(1);
+            *f = if on { *f | FLAG_SNAP } else { *f & !FLAG_SNAP };
+        }
     }
 
     /// The LFU counter (logarithmic access frequency).
@@ -554,5 +583,21 @@ mod tests {
         e.set_value_and_expire(Value::Bytes(b"z"), None);
         assert_eq!(e.expire_ms(), None);
         assert_eq!(e.key(), b"k");
+    }
+
+    #[test]
+    fn snapshot_mark_survives_every_rebuild() {
+        let mut e = Entry::new(b"k", Value::Bytes(b"v1"), None);
+        assert!(!e.snap_mark());
+        e.set_snap_mark(true);
+        e.set_value(Value::Int(5));
+        e.set_expire(Some(10));
+        e.set_value_and_expire(Value::Bytes(b"longer value"), None);
+        e.set_expire(Some(20));
+        assert!(e.snap_mark());
+        assert_eq!(e.expire_ms(), Some(20));
+        e.set_snap_mark(false);
+        assert!(!e.snap_mark());
+        assert_eq!(e.expire_ms(), Some(20), "the mark is independent of the expiry flag");
     }
 }

@@ -126,13 +126,32 @@ impl Keyspace {
             .into_iter()
             .map(|(db, shard)| (db, shard, self.dbs[db as usize].shards[shard as usize].lock()))
             .collect();
-        Locked { ks: self, guards, on_demand: false, released: Vec::new(), touch: true }
+        Locked { ks: self, guards, on_demand: false, released: Vec::new(), touch: true, writing: true }
     }
 
     /// An empty lock set that locks shards on demand: only valid while every gate is held
     /// exclusively (see the module docs), or for a single shard at a time.
     pub fn lock_on_demand(&self) -> Locked<'_> {
-        Locked { ks: self, guards: SmallVec::new(), on_demand: true, released: Vec::new(), touch: true }
+        Locked { ks: self, guards: SmallVec::new(), on_demand: true, released: Vec::new(), touch: true, writing: true }
+    }
+
+    /// Starts a snapshot of every shard into `sink` (see [`crate::snapshot`]). The caller holds
+    /// every gate ([`Keyspace::exclusive`]), so the image is of one instant.
+    pub fn begin_snapshot(&self, sink: std::sync::Arc<dyn crate::snapshot::SnapshotSink>) {
+        for (d, db) in self.dbs.iter().enumerate() {
+            for s in db.shards.iter() {
+                s.lock().begin_snapshot(d, sink.clone());
+            }
+        }
+    }
+
+    /// Abandons a snapshot in progress on every shard.
+    pub fn abort_snapshot(&self) {
+        for db in self.dbs.iter() {
+            for s in db.shards.iter() {
+                s.lock().abort_snapshot();
+            }
+        }
     }
 
     /// Drops a table's entries, off the caller's thread when it is large (lazy free).
@@ -157,6 +176,8 @@ pub struct Locked<'a> {
     released: Vec<(usize, crate::shard::ShardEvents)>,
     /// Whether [`Locked::get`] records accesses for the eviction policy.
     touch: bool,
+    /// Whether the command may write (lookups then preserve entries for a snapshot).
+    writing: bool,
 }
 
 impl<'a> Locked<'a> {
@@ -181,7 +202,9 @@ impl<'a> Locked<'a> {
                 self.guards.len() - 1
             }
         };
-        &mut self.guards[idx].2
+        let s = &mut self.guards[idx].2;
+        s.writing = self.writing;
+        s
     }
 
     /// The shard holding `k` in database `db`.
@@ -194,6 +217,12 @@ impl<'a> Locked<'a> {
     /// CLIENT NO-TOUCH mode).
     pub fn set_touch(&mut self, touch: bool) {
         self.touch = touch;
+    }
+
+    /// Whether the command running under these locks may write: a snapshot in progress then
+    /// keeps the old value of every unsaved entry the command looks up.
+    pub fn set_writing(&mut self, writing: bool) {
+        self.writing = writing;
     }
 
     /// The live entry for `key` in `db` (lazy expiry at `now`), recorded as an access for the

@@ -13,6 +13,7 @@ pub mod memory;
 pub mod notify;
 pub mod object;
 pub mod shard;
+pub mod snapshot;
 pub mod table;
 pub mod types;
 pub mod util;

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use crate::entry::{Entry, Value, ValueRef};
 use crate::object::Object;
+use crate::snapshot::{ShardSnapshot, SnapshotSink};
 use crate::table::Table;
 use crate::KeyRef;
 
@@ -57,6 +58,11 @@ pub struct Shard {
     field_ttls: BTreeSet<(u64, Box<[u8]>)>,
     /// WATCHed keys and the transactions watching them.
     watchers: HashMap<Box<[u8]>, Vec<Watch>>,
+    /// The snapshot in progress, if any (see [`crate::snapshot`]).
+    snap: ShardSnapshot,
+    /// Whether the command holding this shard may write: lookups then preserve unsaved
+    /// entries for a snapshot in progress (set by [`crate::Locked`]).
+    pub(crate) writing: bool,
 }
 
 /// One client's WATCH on one key.
@@ -111,6 +117,7 @@ impl Shard {
     /// modification, the `evicted` event is recorded, and (as in Redis) the dirty counter does
     /// not move.
     pub fn evict(&mut self, k: &KeyRef<'_>) -> Option<Entry> {
+        self.preserve_key(k);
         let e = self.table.remove(k.hash, k.key)?;
         self.events.evicted += 1;
         if crate::notify::enabled(crate::notify::EVICTED) {
@@ -191,6 +198,18 @@ impl Shard {
     pub fn get(&mut self, k: &KeyRef<'_>, now: u64) -> Option<&mut Entry> {
         let pos = self.table.position(k.hash, k.key)?;
         let expired = self.table.at(pos).is_some_and(|e| e.expire_ms().is_some_and(|t| t <= now));
+        if self.snap.active() {
+            if let Some(e) = self.table.at_mut(pos) {
+                if expired {
+                    // Loading a snapshot drops expired keys anyway: nothing to save.
+                    if self.snap.unsaved(e) {
+                        self.snap.mark_saved(e);
+                    }
+                } else if self.writing {
+                    self.snap.preserve(e);
+                }
+            }
+        }
         if expired {
             if let Some(e) = self.table.remove_pos(pos) {
                 crate::lazyfree::release(e, crate::lazyfree::Reason::Expire);
@@ -211,6 +230,8 @@ impl Shard {
     pub fn set(&mut self, k: &KeyRef<'_>, value: Value<'_>, expire_ms: Option<u64>) {
         let mut entry = Entry::new(k.key, value, expire_ms);
         crate::evict::access::stamp_new(&mut entry, k.hash);
+        entry.set_snap_mark(self.snap.parity);
+        self.preserve_key(k);
         let old = self.table.insert(k.hash, entry);
         let created = old.is_none();
         if let Some(old) = old {
@@ -223,7 +244,9 @@ impl Shard {
     }
 
     /// Stores a ready entry (its key must be `k.key`), replacing any previous one.
-    pub fn put_entry(&mut self, k: &KeyRef<'_>, entry: Entry) -> Option<Entry> {
+    pub fn put_entry(&mut self, k: &KeyRef<'_>, mut entry: Entry) -> Option<Entry> {
+        entry.set_snap_mark(self.snap.parity);
+        self.preserve_key(k);
         self.modified(k.key);
         if let ValueRef::Obj(Object::Hash(h)) = entry.value() {
             if let Some(next) = h.next_expiry() {
@@ -255,6 +278,7 @@ impl Shard {
                 break;
             }
             let k = KeyRef::new(&key);
+            self.preserve_key(&k);
             let (n, empty, next) = match self.get(&k, now).and_then(|e| e.object_mut()) {
                 Some(Object::Hash(h)) => {
                     let n = h.expire_fields_max(now, budget - removed, |_| {});
@@ -277,6 +301,7 @@ impl Shard {
 
     /// Removes `k`, returning its entry (even if its TTL had passed).
     pub fn remove(&mut self, k: &KeyRef<'_>) -> Option<Entry> {
+        self.preserve_key(k);
         let e = self.table.remove(k.hash, k.key);
         if e.is_some() {
             self.modified(k.key);
@@ -286,6 +311,7 @@ impl Shard {
 
     /// Sets or clears `k`'s expiry; false when the key is absent.
     pub fn set_expire(&mut self, k: &KeyRef<'_>, expire_ms: Option<u64>) -> bool {
+        self.preserve_key(k);
         let Some(e) = self.table.get_mut(k.hash, k.key) else { return false };
         e.set_expire(expire_ms);
         self.table.sync_volatile(k.hash, k.key);
@@ -301,6 +327,9 @@ impl Shard {
 
     /// Empties the shard, returning the old table for the caller to drop.
     pub fn clear(&mut self) -> Table {
+        if self.snap.active() {
+            self.preserve_all();
+        }
         self.sweep_pos = 0;
         self.field_ttls.clear();
         self.events.dirty += self.table.len() as u64;
@@ -321,6 +350,9 @@ impl Shard {
         std::mem::swap(&mut self.table, &mut other.table);
         std::mem::swap(&mut self.sweep_pos, &mut other.sweep_pos);
         std::mem::swap(&mut self.field_ttls, &mut other.field_ttls);
+        // A snapshot in progress saves each table's unsaved entries under the database they
+        // were in when it began: that bookkeeping moves with the table (parities are equal).
+        std::mem::swap(&mut self.snap, &mut other.snap);
     }
 
     /// One bounded step of active expiry: visits up to `budget` slots, removing keys whose TTL
@@ -331,11 +363,98 @@ impl Shard {
         let r =
             self.table.sweep_volatile(&mut pos, budget, |e| e.expire_ms().is_some_and(|t| t <= now), |e| freed.push(e));
         self.sweep_pos = pos;
-        for e in freed {
+        for mut e in freed {
+            if self.snap.unsaved(&e) {
+                self.snap.mark_saved(&mut e);
+            }
             self.expired(e.key());
             crate::lazyfree::release(e, crate::lazyfree::Reason::Expire);
         }
         r
+    }
+
+    /// Hands `k`'s entry to the snapshot in progress if it is still unsaved (before a write).
+    #[inline]
+    pub fn preserve_key(&mut self, k: &KeyRef<'_>) {
+        if self.snap.active() {
+            if let Some(e) = self.table.get_mut(k.hash, k.key) {
+                self.snap.preserve(e);
+            }
+        }
+    }
+
+    /// Hands every unsaved entry to the snapshot in progress (before the whole shard changes).
+    fn preserve_all(&mut self) {
+        for pos in 0..self.table.slot_count() {
+            if !self.snap.active() {
+                break;
+            }
+            if let Some(e) = self.table.at_mut(pos) {
+                self.snap.preserve(e);
+            }
+        }
+        self.snap.sink = None;
+        self.snap.unsaved = 0;
+    }
+
+    /// Starts a snapshot of this shard (database `db`): every entry present now is unsaved.
+    /// Called while no command runs (every gate held).
+    pub fn begin_snapshot(&mut self, db: usize, sink: Arc<dyn SnapshotSink>) {
+        self.snap.parity = !self.snap.parity;
+        self.snap.db = db;
+        self.snap.pos = 0;
+        self.snap.unsaved = self.table.len();
+        self.snap.sink = (!self.table.is_empty()).then_some(sink);
+    }
+
+    /// True while the snapshot in progress still needs entries of this shard.
+    pub fn snapshot_pending(&self) -> bool {
+        self.snap.active()
+    }
+
+    /// The saver's share of a snapshot: hands up to `max` unsaved entries (with the database
+    /// they belong to) to `f`, marking them saved. Returns true once the shard is done.
+    pub fn snapshot_step(&mut self, max: usize, mut f: impl FnMut(usize, &Entry)) -> bool {
+        let mut handed = 0;
+        let mut scanned = 0;
+        while handed < max && self.snap.active() {
+            if self.snap.pos >= self.table.slot_count() {
+                self.snap.pos = 0;
+            }
+            if scanned > self.table.slot_count() {
+                // A whole pass found nothing unsaved: the count was stale.
+                debug_assert!(false, "snapshot count drifted: {} unsaved", self.snap.unsaved);
+                self.snap.sink = None;
+                self.snap.unsaved = 0;
+                break;
+            }
+            let pos = self.snap.pos;
+            self.snap.pos += 1;
+            scanned += 1;
+            if let Some(e) = self.table.at_mut(pos) {
+                if self.snap.unsaved(e) {
+                    f(self.snap.db, e);
+                    self.snap.mark_saved(e);
+                    handed += 1;
+                    scanned = 0;
+                }
+            }
+        }
+        !self.snap.active()
+    }
+
+    /// Abandons the snapshot in progress: every entry counts as saved again, so the next
+    /// snapshot starts from a uniform state.
+    pub fn abort_snapshot(&mut self) {
+        if self.snap.active() {
+            for pos in 0..self.table.slot_count() {
+                if let Some(e) = self.table.at_mut(pos) {
+                    e.set_snap_mark(self.snap.parity);
+                }
+            }
+            self.snap.sink = None;
+            self.snap.unsaved = 0;
+        }
     }
 
     /// Samples up to `n` random entries' TTLs (ms from `now`) for the avg_ttl estimate.

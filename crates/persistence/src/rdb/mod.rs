@@ -12,6 +12,7 @@
 pub mod crc64;
 pub mod decode;
 pub mod encode;
+pub mod file;
 pub mod intset;
 pub mod len;
 pub mod listpack;
