@@ -12,5 +12,6 @@
 pub mod alloc;
 pub mod commands;
 pub mod config;
+pub mod persist;
 pub mod scripting;
 pub mod server;

@@ -70,6 +70,15 @@ fn debug(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
             larder_engine::evict::access::idle_seconds(e)
         );
         ctx.reply().simple(line.as_bytes());
+    } else if eq_ic(sub, "reload") {
+        // Save, empty the dataset, load it back (DEBUG RELOAD [NOSAVE]); DEBUG holds every gate.
+        let nosave = args.iter().skip(2).any(|a| eq_ic(a, "nosave"));
+        if !nosave {
+            crate::persist::save_blocking(ctx.srv).map_err(|_| CmdError::Static("ERR Error trying to save the DB"))?;
+        }
+        crate::persist::reload(ctx.srv)
+            .map_err(|_| CmdError::Static("ERR Error trying to load the RDB dump, check server logs."))?;
+        ctx.reply().ok();
     } else if eq_ic(sub, "log") && args.len() == 3 {
         crate::server::log::warning(&format!("DEBUG LOG: {}", String::from_utf8_lossy(&args[2])));
         ctx.reply().ok();

@@ -274,10 +274,17 @@ fn mem(srv: &Server, t: &mut String) {
 }
 
 fn persistence(srv: &Server, t: &mut String) {
-    let dirty = srv.stats.sum(|s| &s.dirty);
+    let p = &srv.persist;
+    let running = p.bgsave_running.load(Relaxed);
+    let current = if running {
+        ((larder_engine::clock::now_ms().saturating_sub(p.bgsave_started_ms.load(Relaxed))) / 1000) as i64
+    } else {
+        -1
+    };
+    let loading = p.loading.load(Relaxed);
     t.push_str("# Persistence\r\n");
     for (k, v) in [
-        ("loading", "0".to_string()),
+        ("loading", (loading as u8).to_string()),
         ("async_loading", "0".into()),
         ("current_cow_peak", "0".into()),
         ("current_cow_size", "0".into()),
@@ -285,16 +292,16 @@ fn persistence(srv: &Server, t: &mut String) {
         ("current_fork_perc", "0.00".into()),
         ("current_save_keys_processed", "0".into()),
         ("current_save_keys_total", "0".into()),
-        ("rdb_changes_since_last_save", dirty.to_string()),
-        ("rdb_bgsave_in_progress", "0".into()),
-        ("rdb_last_save_time", (srv.started_unix).to_string()),
-        ("rdb_last_bgsave_status", "ok".into()),
-        ("rdb_last_bgsave_time_sec", "-1".into()),
-        ("rdb_current_bgsave_time_sec", "-1".into()),
-        ("rdb_saves", "0".into()),
+        ("rdb_changes_since_last_save", crate::persist::changes_since_save(srv).to_string()),
+        ("rdb_bgsave_in_progress", (running as u8).to_string()),
+        ("rdb_last_save_time", p.lastsave.load(Relaxed).to_string()),
+        ("rdb_last_bgsave_status", if p.last_bgsave_failed.load(Relaxed) { "err" } else { "ok" }.into()),
+        ("rdb_last_bgsave_time_sec", p.last_bgsave_secs.load(Relaxed).to_string()),
+        ("rdb_current_bgsave_time_sec", current.to_string()),
+        ("rdb_saves", p.saves.load(Relaxed).to_string()),
         ("rdb_last_cow_size", "0".into()),
-        ("rdb_last_load_keys_expired", "0".into()),
-        ("rdb_last_load_keys_loaded", "0".into()),
+        ("rdb_last_load_keys_expired", p.last_load[1].load(Relaxed).to_string()),
+        ("rdb_last_load_keys_loaded", p.last_load[0].load(Relaxed).to_string()),
         ("aof_enabled", "0".into()),
         ("aof_rewrite_in_progress", "0".into()),
         ("aof_rewrite_scheduled", "0".into()),

@@ -21,6 +21,7 @@ mod keys;
 mod lists;
 mod memory;
 pub mod objects;
+pub mod persistence;
 pub mod pubsub;
 pub mod repr;
 mod scan;

@@ -175,6 +175,15 @@ fn shutdown(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
         return Err(CmdError::Static("ERR No shutdown in progress."));
     }
     crate::server::log::warning("User requested shutdown...");
+    use crate::server::shutdown_save as mode;
+    let m = if nosave {
+        mode::NOSAVE
+    } else if save {
+        mode::SAVE
+    } else {
+        mode::DEFAULT
+    };
+    ctx.srv.shutdown_save.store(m, std::sync::atomic::Ordering::Relaxed);
     ctx.srv.request_shutdown();
     // Like Redis, a successful SHUTDOWN sends no reply: the connection just closes.
     ctx.sess.close_after_reply = true;

@@ -32,6 +32,7 @@ fn families() -> impl Iterator<Item = &'static CommandSpec> {
         super::sets::COMMANDS,
         super::sort::COMMANDS,
         super::zsets::COMMANDS,
+        super::persistence::COMMANDS,
     ]
     .into_iter()
     .flatten()

@@ -359,6 +359,12 @@ impl Scripting {
         Ok(())
     }
 
+    /// Every function library's code (for snapshots).
+    pub fn library_codes(&self) -> Vec<Vec<u8>> {
+        let g = self.functions.lock();
+        g.as_ref().map(|e| e.libraries.values().map(|l| l.code.to_vec()).collect()).unwrap_or_default()
+    }
+
     /// FUNCTION DUMP: every library's code in Redis's payload format.
     pub fn function_dump(&self) -> Result<Vec<u8>, CmdError> {
         let g = self.functions.lock();

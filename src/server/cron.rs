@@ -35,6 +35,7 @@ pub fn start(srv: &Arc<Server>) {
                 super::evict::perform(&srv, None, Some(period / 4));
             }
             super::evict::evict_clients(&srv);
+            crate::persist::cron(&srv);
             srv.stats.sample(clock::now_ms());
             memory::flush_thread();
             srv.stats.peak_memory.fetch_max(memory::used(), Relaxed);

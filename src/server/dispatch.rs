@@ -127,6 +127,9 @@ pub fn execute<'s>(
                     Some(id),
                     CmdError::Static("OOM command not allowed when used memory > 'maxmemory'."),
                 );
+            } else if spec.has(flag::WRITE) && bgsave_failed_stops_writes(srv) {
+                abort_multi(sess);
+                reject(srv, sess, out, Some(id), CmdError::Static(MISCONF));
             } else if !sess.resp3 && sess.subs.any() && !allowed_when_subscribed(spec) {
                 let name = srv.commands.full_name(id);
                 reject(srv, sess, out, Some(id), CmdError::Msg(format!("ERR Can't execute '{name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context")));
@@ -184,6 +187,18 @@ fn client_evicted(srv: &Server, sess: &mut Session, out: &Vec<u8>) -> bool {
         return true;
     }
     false
+}
+
+const MISCONF: &str = "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.";
+
+/// `stop-writes-on-bgsave-error`: writes are refused while the last background save failed
+/// and save points are configured.
+fn bgsave_failed_stops_writes(srv: &Server) -> bool {
+    if !srv.persist.last_bgsave_failed.load(Relaxed) {
+        return false;
+    }
+    let c = srv.config.read();
+    c.stop_writes_on_bgsave_error && !c.save.is_empty()
 }
 
 /// Evicts as the policy says before a command runs (Redis does this before every command while
@@ -363,6 +378,7 @@ pub fn run_locked(
     }
     let start = Instant::now();
     locked.set_touch(!sess.no_touch || spec.name == "touch");
+    locked.set_writing(spec.has(flag::WRITE));
     let mut ctx = Ctx { srv, sess, keys: locked, out, now, spec, id, blocked: None, may_block };
     let result = (spec.handler)(&mut ctx, args);
     let slot = super::stats::Stats::slot().min(srv.stats.per_cmd.len() - 1);
@@ -579,6 +595,7 @@ fn call(
     id: usize,
 ) -> (Result<(), CmdError>, Option<BlockRequest>) {
     locked.set_touch(!sess.no_touch || spec.name == "touch");
+    locked.set_writing(spec.has(flag::WRITE));
     let mut ctx = Ctx { srv, sess, keys: locked, out, now, spec, id, blocked: None, may_block: true };
     let r = (spec.handler)(&mut ctx, args);
     (r, ctx.blocked)

@@ -153,6 +153,24 @@ pub struct Server {
     pub script: ScriptState,
     /// Lua scripting and function libraries.
     pub scripting: crate::scripting::Scripting,
+    /// Persistence state (snapshots, loading).
+    pub persist: crate::persist::Persist,
+    /// How the requested shutdown treats the dataset (see [`ShutdownSave`]).
+    pub shutdown_save: std::sync::atomic::AtomicU8,
+    /// SHUTDOWN was requested (the main thread then saves and stops the workers).
+    pub shutdown_requested: AtomicBool,
+    /// This server, for work that outlives a command (background saves).
+    pub me: OnceLock<std::sync::Weak<Server>>,
+}
+
+/// What a requested shutdown does about saving.
+pub mod shutdown_save {
+    /// Save when `save` points are configured (SIGTERM, plain SHUTDOWN).
+    pub const DEFAULT: u8 = 0;
+    /// Always save (SHUTDOWN SAVE).
+    pub const SAVE: u8 = 1;
+    /// Never save (SHUTDOWN NOSAVE).
+    pub const NOSAVE: u8 = 2;
 }
 
 /// The script (or function) holding the keyspace, if any: others answer -BUSY once it has run
@@ -221,7 +239,13 @@ impl Server {
             started_unix: larder_engine::clock::now_ms() / 1000,
             script: ScriptState::default(),
             scripting: crate::scripting::Scripting::new(),
+            persist: crate::persist::Persist::default(),
+            shutdown_save: std::sync::atomic::AtomicU8::new(shutdown_save::DEFAULT),
+            me: OnceLock::new(),
+            shutdown_requested: AtomicBool::new(false),
         };
+        srv.persist.lastsave.store(srv.started_unix, Relaxed);
+        srv.persist.last_bgsave_secs.store(-1, Relaxed);
         srv.hot.active_expire.store(true, Relaxed);
         srv.apply_config();
         srv
@@ -289,13 +313,9 @@ impl Server {
 
     /// Asks every thread to stop.
     pub fn request_shutdown(&self) {
-        self.shutting_down.store(true, Relaxed);
-        if let Some(ws) = self.workers.get() {
-            for w in ws {
-                let _ = w.waker.wake();
-            }
-        }
-        // The main thread waits for signals; wake it with one of its own.
+        self.shutdown_requested.store(true, Relaxed);
+        // The main thread waits for signals; wake it with one of its own. It saves if needed,
+        // then stops the workers.
         // SAFETY: raising a signal on our own process has no memory-safety implications.
         unsafe {
             libc::kill(libc::getpid(), libc::SIGTERM);
@@ -338,6 +358,12 @@ pub fn run(argv: &[String]) -> i32 {
     larder_engine::memory::flush_thread();
     srv.startup_memory = larder_engine::memory::used();
     let srv = Arc::new(srv);
+    let _ = srv.me.set(Arc::downgrade(&srv));
+    if let Err(e) = crate::persist::load_at_start(&srv) {
+        log::warning(&e);
+        log::warning("Fatal error loading the DB, check the file or remove it. Exiting.");
+        return 1;
+    }
     log::notice(&format!(
         "Larder {LARDER_VERSION} (redis_version {REDIS_VERSION}) starting, pid={}, port={}, worker threads={threads}",
         std::process::id(),
@@ -365,7 +391,16 @@ pub fn run(argv: &[String]) -> i32 {
         listener::spawn_acceptor(&srv, l);
     }
     log::notice("Ready to accept connections tcp");
-    wait_for_signal(&srv, signals);
+    let mut signals = signals;
+    loop {
+        signals = wait_for_signal(&srv, signals);
+        if let Err(e) = save_before_exit(&srv) {
+            log::warning(&e);
+            srv.shutdown_save.store(shutdown_save::DEFAULT, Relaxed);
+            continue;
+        }
+        break;
+    }
     log::notice("Received shutdown request, Larder is now ready to exit, bye bye...");
     srv.shutting_down.store(true, Relaxed);
     for w in srv.workers.get().into_iter().flatten() {
@@ -375,6 +410,22 @@ pub fn run(argv: &[String]) -> i32 {
         let _ = h.join();
     }
     0
+}
+
+/// The final snapshot, when the shutdown asks for one (SHUTDOWN SAVE, or `save` points set
+/// and not SHUTDOWN NOSAVE).
+fn save_before_exit(srv: &Server) -> Result<(), String> {
+    let mode = srv.shutdown_save.load(Relaxed);
+    let wanted = match mode {
+        shutdown_save::SAVE => true,
+        shutdown_save::NOSAVE => false,
+        _ => !srv.config.read().save.is_empty(),
+    };
+    if wanted {
+        crate::persist::save_on_shutdown(srv)
+    } else {
+        Ok(())
+    }
 }
 
 fn install_signals() -> Option<signal_hook::iterator::Signals> {
@@ -388,17 +439,21 @@ fn install_signals() -> Option<signal_hook::iterator::Signals> {
     }
 }
 
-fn wait_for_signal(srv: &Server, signals: Option<signal_hook::iterator::Signals>) {
+fn wait_for_signal(
+    srv: &Server,
+    signals: Option<signal_hook::iterator::Signals>,
+) -> Option<signal_hook::iterator::Signals> {
     let Some(mut signals) = signals else {
-        while !srv.shutting_down.load(Relaxed) {
+        while !srv.shutdown_requested.swap(false, Relaxed) {
             std::thread::sleep(std::time::Duration::from_millis(100));
         }
-        return;
+        return None;
     };
     if let Some(sig) = signals.forever().next() {
-        if !srv.shutting_down.load(Relaxed) {
+        if !srv.shutdown_requested.swap(false, Relaxed) {
             let name = if sig == signal_hook::consts::SIGINT { "SIGINT" } else { "SIGTERM" };
             log::warning(&format!("Received {name} scheduling shutdown..."));
         }
     }
+    Some(signals)
 }

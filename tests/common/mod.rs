@@ -17,6 +17,8 @@ pub struct TestServer {
     pub dir: PathBuf,
     /// The configuration file it was started with ([`TestServer::start_with_config`]).
     pub config_path: Option<PathBuf>,
+    /// Whether `dir` is removed when the server is dropped (not for [`TestServer::start_in`]).
+    owns_dir: bool,
 }
 
 /// True when the server on `conn` reports `pid` as its process id (INFO server), after AUTH
@@ -87,9 +89,27 @@ impl TestServer {
         panic!("could not start larder");
     }
 
+    /// Starts a server working in `dir` (which outlives it: for restarts over the same files).
+    pub fn start_in(dir: &std::path::Path, extra: &[&str]) -> TestServer {
+        for _ in 0..5 {
+            if let Some(s) = Self::try_start_in(None, Some(dir), extra) {
+                return s;
+            }
+        }
+        panic!("could not start larder");
+    }
+
     fn try_start(config: Option<&str>, extra: &[&str]) -> Option<TestServer> {
+        Self::try_start_in(config, None, extra)
+    }
+
+    fn try_start_in(config: Option<&str>, in_dir: Option<&std::path::Path>, extra: &[&str]) -> Option<TestServer> {
         let port = free_port();
-        let dir = std::env::temp_dir().join(format!("larder-test-{}-{port}", std::process::id()));
+        let owns_dir = in_dir.is_none();
+        let dir = match in_dir {
+            Some(d) => d.to_path_buf(),
+            None => std::env::temp_dir().join(format!("larder-test-{}-{port}", std::process::id())),
+        };
         std::fs::create_dir_all(&dir).ok()?;
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_larder"));
         let mut config_path = None;
@@ -113,7 +133,7 @@ impl TestServer {
                 // the port when the server answering on it is the process just started.
                 let password = extra.iter().position(|a| *a == "--requirepass").and_then(|i| extra.get(i + 1));
                 if serves_pid(conn, child.id(), password.copied()) {
-                    return Some(TestServer { child, port, dir, config_path });
+                    return Some(TestServer { child, port, dir, config_path, owns_dir });
                 }
                 let _ = child.kill();
                 let _ = child.wait();
@@ -148,6 +168,18 @@ impl TestServer {
         matches!(self.child.try_wait(), Ok(None))
     }
 
+    /// Waits up to `timeout` for the process to exit by itself, returning its exit code.
+    pub fn wait_exit(&mut self, timeout: Duration) -> Option<i32> {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if let Ok(Some(st)) = self.child.try_wait() {
+                return st.code();
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+
     /// Sends SIGTERM and waits for exit, returning the exit code.
     pub fn terminate(&mut self) -> Option<i32> {
         // SAFETY: signalling our own child process.
@@ -167,7 +199,9 @@ impl Drop for TestServer {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
+        if self.owns_dir {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
     }
 }
 

@@ -83,8 +83,11 @@ mod tests {
     use crate::entry::{Value, ValueRef};
     use crate::keyspace::{KeyRef, Keyspace, SHARDS};
 
+    /// (database, key, value) of each saved entry.
+    type Saved = Vec<(usize, Vec<u8>, Vec<u8>)>;
+
     #[derive(Default)]
-    struct Collect(Mutex<Vec<(usize, Vec<u8>, Vec<u8>)>>);
+    struct Collect(Mutex<Saved>);
 
     fn text(e: &Entry) -> Vec<u8> {
         match e.value() {

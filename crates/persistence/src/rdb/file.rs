@@ -203,7 +203,7 @@ pub fn read_header(data: &[u8]) -> Result<u16> {
     }
     let digits = std::str::from_utf8(&head[5..]).map_err(|_| RdbError::Corrupt("bad RDB version"))?;
     let version: u16 = digits.parse().map_err(|_| RdbError::Corrupt("bad RDB version"))?;
-    if version < 1 || version > RDB_VERSION_MAX {
+    if !(1..=RDB_VERSION_MAX).contains(&version) {
         return Err(RdbError::Corrupt("can't handle RDB format version"));
     }
     Ok(version)
@@ -289,10 +289,13 @@ mod tests {
     use larder_engine::types::set::Set;
     use larder_engine::Object;
 
+    /// (database, key, value, expiry, access) of each loaded key.
+    type Loaded = Vec<(usize, Vec<u8>, Decoded, Option<u64>, Access)>;
+
     #[derive(Default)]
     struct Collect {
         aux: Vec<(Vec<u8>, Vec<u8>)>,
-        entries: Vec<(usize, Vec<u8>, Decoded, Option<u64>, Access)>,
+        entries: Loaded,
         functions: Vec<Vec<u8>>,
     }
 

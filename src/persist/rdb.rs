@@ -1,0 +1,305 @@
+//! RDB snapshots of the live keyspace (SAVE, BGSAVE, shutdown) and loading one at start.
+//!
+//! A snapshot begins while every gate is held (one instant of the whole keyspace), then the
+//! saver walks the shards while commands go on: writers hand the old value of any entry they
+//! are about to change to the [`Sink`] first (see `larder_engine::snapshot`), so the file is
+//! the keyspace as it was when the snapshot began, and memory grows only by those preserved
+//! entries. The file is written to a temporary name, fsynced and renamed over `dbfilename`,
+//! so a crash or a full disk never leaves a half-written dump.rdb.
+
+use std::fs::{self, File};
+use std::io::BufWriter;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
+use std::time::Instant;
+
+use larder_engine::evict::{self, access};
+use larder_engine::snapshot::SnapshotSink;
+use larder_engine::{clock, Entry, KeyRef, SHARDS};
+use larder_persistence::rdb::decode::Decoded;
+use larder_persistence::rdb::encode::Options;
+use larder_persistence::rdb::file::{self, Access, FileWriter, Visitor};
+use larder_persistence::rdb::RdbError;
+use parking_lot::Mutex;
+
+use crate::server::{log, Server};
+
+/// The RDB version Larder writes: 10, which Redis 7.0, 7.2, 7.4 and Valkey all load (each
+/// refuses versions newer than its own, and Redis 7.0 is at 10). Every encoding Larder writes
+/// exists in version 10, except hashes with field TTLs, which only Redis 7.4 and later read.
+pub const FILE_VERSION: u16 = 10;
+
+/// Entries the saver serializes per shard lock.
+const STEP_ENTRIES: usize = 512;
+
+/// Where preserved entries wait for the saver, already encoded.
+pub struct Sink {
+    buf: Mutex<SinkBuf>,
+    opts: Options,
+    now: u64,
+}
+
+#[derive(Default)]
+struct SinkBuf {
+    bytes: Vec<u8>,
+    db: Option<usize>,
+}
+
+impl Sink {
+    fn new(opts: Options) -> Self {
+        Sink { buf: Mutex::new(SinkBuf::default()), opts, now: clock::now_ms() }
+    }
+
+    /// Takes what writers preserved so far.
+    fn take(&self) -> Vec<u8> {
+        let mut b = self.buf.lock();
+        b.db = None;
+        std::mem::take(&mut b.bytes)
+    }
+}
+
+impl SnapshotSink for Sink {
+    fn save(&self, db: usize, e: &Entry) {
+        let mut b = self.buf.lock();
+        let b = &mut *b;
+        encode(&mut b.bytes, &mut b.db, db, e, &self.opts, self.now);
+    }
+}
+
+/// The access history Redis stores for the active policy.
+fn access_of(e: &Entry) -> Access {
+    match evict::policy() {
+        p if p.uses_lfu() => Access::Freq(access::decayed_counter(e)),
+        evict::Policy::NoEviction | evict::Policy::AllkeysRandom | evict::Policy::VolatileRandom => Access::None,
+        evict::Policy::VolatileTtl => Access::None,
+        _ => Access::Idle(access::idle_seconds(e)),
+    }
+}
+
+/// Appends `e` (database `db`) to `out`, switching database first when needed. Keys already
+/// expired are left out (a load would drop them).
+fn encode(out: &mut Vec<u8>, cur: &mut Option<usize>, db: usize, e: &Entry, opts: &Options, now: u64) {
+    if e.expire_ms().is_some_and(|t| t <= now) {
+        return;
+    }
+    if *cur != Some(db) {
+        file::encode_select_db(out, db);
+        *cur = Some(db);
+    }
+    file::encode_entry(out, e.key(), e.value(), e.expire_ms(), access_of(e), opts);
+}
+
+/// Why a snapshot failed.
+pub type SaveError = String;
+
+fn options(srv: &Server) -> (Options, bool, PathBuf) {
+    let c = srv.config.read();
+    (Options { compress: c.rdbcompression }, c.rdbchecksum, c.dbfilename.clone().into())
+}
+
+/// The file's AUX fields and function libraries.
+fn preamble(srv: &Server) -> Vec<u8> {
+    let mut out = Vec::new();
+    file::encode_aux(&mut out, b"redis-ver", crate::server::REDIS_VERSION.as_bytes());
+    file::encode_aux(&mut out, b"redis-bits", b"64");
+    file::encode_aux(&mut out, b"ctime", (clock::now_ms() / 1000).to_string().as_bytes());
+    larder_engine::memory::flush_thread();
+    file::encode_aux(&mut out, b"used-mem", larder_engine::memory::used().to_string().as_bytes());
+    file::encode_aux(&mut out, b"aof-base", b"0");
+    for code in srv.scripting.library_codes() {
+        file::encode_function(&mut out, &code);
+    }
+    out
+}
+
+/// A snapshot that has begun: what the saver needs.
+pub struct Started {
+    sink: Arc<Sink>,
+    preamble: Vec<u8>,
+    opts: Options,
+    checksum: bool,
+    target: PathBuf,
+    started: Instant,
+}
+
+/// Begins a snapshot. The caller holds every gate ([`larder_engine::Keyspace::exclusive`]).
+pub fn begin(srv: &Server) -> Started {
+    let (opts, checksum, target) = options(srv);
+    let sink = Arc::new(Sink::new(opts));
+    srv.keyspace.begin_snapshot(sink.clone());
+    Started { sink, preamble: preamble(srv), opts, checksum, target, started: Instant::now() }
+}
+
+/// Writes the snapshot `s` to disk. `gate` is the gate index to hold while touching shards
+/// (None when the caller already holds every gate). Returns the bytes written. On error the
+/// snapshot is abandoned and any temporary file removed.
+pub fn write(srv: &Server, s: Started, gate: Option<usize>) -> Result<u64, SaveError> {
+    let tmp = PathBuf::from(format!("temp-{}.rdb", std::process::id()));
+    let result = write_to(srv, &s, gate, &tmp);
+    match result {
+        Ok(n) => {
+            if let Err(e) = fs::rename(&tmp, &s.target) {
+                let _ = fs::remove_file(&tmp);
+                return Err(format!(
+                    "Error moving temp DB file {} on the final destination {}: {e}",
+                    tmp.display(),
+                    s.target.display()
+                ));
+            }
+            sync_dir(&s.target);
+            log::notice(&format!("DB saved on disk ({} bytes in {:.3} s)", n, s.started.elapsed().as_secs_f64()));
+            Ok(n)
+        }
+        Err(e) => {
+            let _g = gate.map(|g| srv.keyspace.gate(g));
+            srv.keyspace.abort_snapshot();
+            let _ = fs::remove_file(&tmp);
+            Err(e)
+        }
+    }
+}
+
+fn sync_dir(path: &Path) {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+}
+
+fn write_to(srv: &Server, s: &Started, gate: Option<usize>, tmp: &Path) -> Result<u64, SaveError> {
+    let f = File::create(tmp).map_err(|e| {
+        format!(
+            "Failed opening the temp RDB file {} (in server root dir {}) for saving: {e}",
+            tmp.display(),
+            std::env::current_dir().map(|d| d.display().to_string()).unwrap_or_default()
+        )
+    })?;
+    let io = |e: std::io::Error| format!("Write error saving DB on disk: {e}");
+    let mut w = FileWriter::new(BufWriter::with_capacity(1 << 20, f), FILE_VERSION, s.checksum).map_err(io)?;
+    w.write(&s.preamble).map_err(io)?;
+    let mut chunk = Vec::with_capacity(1 << 20);
+    let now = s.sink.now;
+    for db in 0..srv.keyspace.db_count() {
+        for shard in 0..SHARDS {
+            loop {
+                if srv.persist.cancel_save.load(Relaxed) {
+                    return Err("snapshot cancelled".into());
+                }
+                chunk.clear();
+                let done = {
+                    let _g = gate.map(|g| srv.keyspace.gate(g));
+                    let mut sh = srv.keyspace.db(db).lock(shard);
+                    let mut cur = None;
+                    sh.snapshot_step(STEP_ENTRIES, |d, e| encode(&mut chunk, &mut cur, d, e, &s.opts, now))
+                };
+                w.write(&chunk).map_err(io)?;
+                let preserved = s.sink.take();
+                w.write(&preserved).map_err(io)?;
+                if done {
+                    break;
+                }
+            }
+        }
+    }
+    let preserved = s.sink.take();
+    w.write(&preserved).map_err(io)?;
+    let written = w.written() + 9;
+    let buf = w.finish().map_err(io)?;
+    let f = buf.into_inner().map_err(|e| io(e.into_error()))?;
+    f.sync_all().map_err(io)?;
+    Ok(written)
+}
+
+/// Loads `path` into the (empty) keyspace and function libraries. Returns (keys loaded,
+/// keys skipped as expired).
+pub fn load(srv: &Server, path: &Path) -> Result<(u64, u64), String> {
+    let data = fs::read(path).map_err(|e| format!("Error reading {}: {e}", path.display()))?;
+    let started = Instant::now();
+    let (limits, databases, checksum) = {
+        let c = srv.config.read();
+        (srv.hot.limits(), c.databases, c.rdbchecksum)
+    };
+    let mut v = Loader { srv, now: clock::now_ms(), loaded: 0, expired: 0, started };
+    srv.persist.loading.store(true, Relaxed);
+    let r = file::load(&data, &limits, databases, checksum, &mut v);
+    srv.persist.loading.store(false, Relaxed);
+    let info = r.map_err(|e: RdbError| format!("Error loading {}: {e}", path.display()))?;
+    log::notice(&format!(
+        "Done loading RDB (version {}), keys loaded: {}, keys expired: {}, in {:.3} seconds",
+        info.version,
+        v.loaded,
+        v.expired,
+        started.elapsed().as_secs_f64()
+    ));
+    Ok((v.loaded, v.expired))
+}
+
+struct Loader<'a> {
+    srv: &'a Server,
+    now: u64,
+    loaded: u64,
+    expired: u64,
+    started: Instant,
+}
+
+impl Visitor for Loader<'_> {
+    fn aux(&mut self, name: &[u8], value: &[u8]) {
+        if name == b"redis-ver" {
+            log::notice(&format!("Loading RDB produced by version {}", String::from_utf8_lossy(value)));
+        }
+    }
+
+    fn function(&mut self, code: Vec<u8>) -> larder_persistence::rdb::Result<()> {
+        self.srv
+            .scripting
+            .function_load(&code, false, None)
+            .map(|_| ())
+            .map_err(|_| RdbError::Corrupt("a function library failed to load"))
+    }
+
+    fn entry(
+        &mut self,
+        db: usize,
+        key: Vec<u8>,
+        value: Decoded,
+        expire_ms: Option<u64>,
+        access_info: Access,
+    ) -> larder_persistence::rdb::Result<()> {
+        if expire_ms.is_some_and(|t| t <= self.now) {
+            self.expired += 1;
+            return Ok(());
+        }
+        let k = KeyRef::new(&key);
+        let mut entry = match value {
+            Decoded::Str(s) => Entry::new(&key, larder_engine::Value::Bytes(&s), expire_ms),
+            Decoded::Obj(o) => Entry::new(&key, larder_engine::Value::Obj(Box::new(o)), expire_ms),
+        };
+        access::stamp_new(&mut entry, k.hash);
+        match access_info {
+            Access::Idle(s) if !evict::policy().uses_lfu() => access::set_idle_seconds(&mut entry, s),
+            Access::Freq(f) if evict::policy().uses_lfu() => entry.set_lfu(f),
+            _ => {}
+        }
+        let mut shard = self.srv.keyspace.db(db).lock(k.shard);
+        if shard.table().get(k.hash, &key).is_some() {
+            return Err(RdbError::Corrupt("duplicate key in the RDB file"));
+        }
+        shard.put_entry(&k, entry);
+        shard.events = Default::default();
+        self.loaded += 1;
+        Ok(())
+    }
+
+    fn progress(&mut self, done: usize, total: usize) {
+        let perc = if total > 0 { done as f64 * 100.0 / total as f64 } else { 100.0 };
+        self.srv.persist.loading_perc.store(perc.to_bits(), Relaxed);
+        if done < total {
+            log::verbose(&format!(
+                "Loading RDB: {perc:.1}% ({} keys, {:.1} s)",
+                self.loaded,
+                self.started.elapsed().as_secs_f64()
+            ));
+        }
+    }
+}
