@@ -1,4 +1,4 @@
-//! Persistence commands: SAVE, BGSAVE, LASTSAVE.
+//! Persistence commands: SAVE, BGSAVE, BGREWRITEAOF, LASTSAVE.
 
 use std::sync::atomic::Ordering::Relaxed;
 
@@ -49,6 +49,18 @@ pub static COMMANDS: &[CommandSpec] = &[
         "Returns the Unix time of the last successful save.",
         lastsave,
     ),
+    cmd(
+        "bgrewriteaof",
+        1,
+        flag::ADMIN | flag::NOSCRIPT | flag::EXCLUSIVE,
+        A_ADM,
+        Keys::None,
+        SV,
+        "1.0.0",
+        "O(1)",
+        "Rewrites the append-only file in the background.",
+        bgrewriteaof,
+    ),
 ];
 
 fn save(ctx: &mut Ctx<'_, '_>, _args: Args<'_>) -> CmdResult {
@@ -81,5 +93,25 @@ fn bgsave(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
 fn lastsave(ctx: &mut Ctx<'_, '_>, _args: Args<'_>) -> CmdResult {
     let t = ctx.srv.persist.lastsave.load(Relaxed);
     ctx.reply().int(t as i64);
+    Ok(())
+}
+
+fn bgrewriteaof(ctx: &mut Ctx<'_, '_>, _args: Args<'_>) -> CmdResult {
+    let a = &ctx.srv.aof;
+    if a.rewriting.load(Relaxed) {
+        return Err(CmdError::Static("ERR Background append only file rewriting already in progress"));
+    }
+    if !a.on.load(Relaxed) {
+        // Redis then writes a fresh AOF; here that is turning it on through the cron.
+        return Err(CmdError::Static("ERR the append-only file is off: CONFIG SET appendonly yes starts one"));
+    }
+    if ctx.srv.persist.bgsave_running.load(Relaxed) {
+        a.rewrite_scheduled.store(true, Relaxed);
+        ctx.reply().simple(b"Background append only file rewriting scheduled");
+        return Ok(());
+    }
+    let srv = ctx.srv.me.get().and_then(|w| w.upgrade()).ok_or(CmdError::Static("ERR server is shutting down"))?;
+    crate::persist::aof::start_rewrite(&srv).map_err(CmdError::Msg)?;
+    ctx.reply().simple(b"Background append only file rewriting started");
     Ok(())
 }

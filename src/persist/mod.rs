@@ -1,6 +1,7 @@
 //! Persistence: RDB snapshots ([`rdb`]), when they are taken (SAVE, BGSAVE, `save` points,
 //! shutdown) and the state INFO persistence reports.
 
+pub mod aof;
 pub mod rdb;
 
 use std::path::PathBuf;
@@ -186,6 +187,12 @@ pub fn reload(srv: &Server) -> Result<(), String> {
 /// Loads the configured dump file at start, if there is one. An unreadable or corrupt file
 /// stops start-up (as Redis does), with the reason.
 pub fn load_at_start(srv: &Server) -> Result<(), String> {
+    // With the append-only file on, it alone is the dataset (as in Redis).
+    if srv.config.read().appendonly {
+        aof::load::load_at_start(srv)?;
+        srv.persist.dirty_at_save.store(dirty(srv), Relaxed);
+        return Ok(());
+    }
     let path: PathBuf = srv.config.read().dbfilename.clone().into();
     if !path.exists() {
         return Ok(());

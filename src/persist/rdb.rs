@@ -125,7 +125,13 @@ pub struct Started {
 
 /// Begins a snapshot. The caller holds every gate ([`larder_engine::Keyspace::exclusive`]).
 pub fn begin(srv: &Server) -> Started {
-    let (opts, checksum, target) = options(srv);
+    let target = options(srv).2;
+    begin_to(srv, target)
+}
+
+/// Begins a snapshot to be written at `target` (an AOF base). The caller holds every gate.
+pub fn begin_to(srv: &Server, target: PathBuf) -> Started {
+    let (opts, checksum, _) = options(srv);
     let sink = Arc::new(Sink::new(opts));
     srv.keyspace.begin_snapshot(sink.clone());
     Started { sink, preamble: preamble(srv), opts, checksum, target, started: Instant::now() }
@@ -135,7 +141,7 @@ pub fn begin(srv: &Server) -> Started {
 /// (None when the caller already holds every gate). Returns the bytes written. On error the
 /// snapshot is abandoned and any temporary file removed.
 pub fn write(srv: &Server, s: Started, gate: Option<usize>) -> Result<u64, SaveError> {
-    let tmp = PathBuf::from(format!("temp-{}.rdb", std::process::id()));
+    let tmp = s.target.with_file_name(format!("temp-{}.rdb", std::process::id()));
     let result = write_to(srv, &s, gate, &tmp);
     match result {
         Ok(n) => {

@@ -79,6 +79,8 @@ pub fn run(scripting: &super::Scripting, vm: &Vm, ctx: &mut Ctx<'_, '_>, opts: &
     let caller_resp3 = ctx.sess.resp3;
     let mut sess = Session::new(ctx.sess.shared.clone(), true);
     sess.db = ctx.sess.db;
+    sess.aof_multi = 1;
+    let script_db = sess.db;
     let runner = RefCell::new(Runner {
         srv,
         keys: &mut *ctx.keys,
@@ -136,7 +138,10 @@ pub fn run(scripting: &super::Scripting, vm: &Vm, ctx: &mut Ctx<'_, '_>, opts: &
     srv.script.started_ms.store(0, Relaxed);
     *scripting.running.lock() = None;
     srv.script.kill.store(false, Relaxed);
-    let Runner { killed, written, sess, .. } = runner.into_inner();
+    let Runner { killed, written, mut sess, .. } = runner.into_inner();
+    let mut multi = sess.aof_multi;
+    crate::persist::aof::end_multi(srv, script_db, &mut multi);
+    sess.aof_multi = 0;
     let script_resp3 = sess.resp3;
     if killed {
         vm.reset_hook();

@@ -164,6 +164,9 @@ pub struct Session {
     pub tracking: Option<super::tracking::Settings>,
     /// CLIENT CACHING yes/no, for the next command only.
     pub caching: Option<bool>,
+    /// Append-only file wrapping of the transaction or script running on this session (see
+    /// `persist::aof::log_effects`).
+    pub aof_multi: u8,
 }
 
 /// A client's Pub/Sub subscriptions, in subscription order.
@@ -219,6 +222,7 @@ impl Session {
             subs: Subscriptions::default(),
             tracking: None,
             caching: None,
+            aof_multi: 0,
         }
     }
 

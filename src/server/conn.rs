@@ -310,6 +310,10 @@ impl Conn {
 
     /// Writes pending output; `Close` once a closing client has nothing left to send.
     pub fn flush(&mut self, srv: &Server) -> Status {
+        // Replies go out only once the writes they acknowledge are in the append-only file.
+        if self.wpos < self.wbuf.len() {
+            srv.aof.sync_before_reply();
+        }
         let mut written = 0usize;
         while self.wpos < self.wbuf.len() {
             match self.stream.write(&self.wbuf[self.wpos..]) {

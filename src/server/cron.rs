@@ -36,6 +36,7 @@ pub fn start(srv: &Arc<Server>) {
             }
             super::evict::evict_clients(&srv);
             crate::persist::cron(&srv);
+            crate::persist::aof::cron(&srv);
             srv.stats.sample(clock::now_ms());
             memory::flush_thread();
             srv.stats.peak_memory.fetch_max(memory::used(), Relaxed);
@@ -72,6 +73,9 @@ pub fn active_expire(srv: &Server, gate_index: usize, budget: Duration) {
                     };
                     ThreadStats::add(&stats.expired, std::mem::take(&mut s.events.expired));
                     ThreadStats::add(&stats.dirty, std::mem::take(&mut s.events.dirty));
+                    if srv.aof.on.load(Relaxed) {
+                        crate::persist::aof::log_dels(srv, db, &s.events.expired_keys);
+                    }
                     if !s.events.expired_keys.is_empty() || !s.events.new_keys.is_empty() {
                         super::notify::shard_events(srv, db, &mut s.events, None);
                     }

@@ -320,6 +320,8 @@ fn exec<'s>(
             Reply::new(out, sess.resp3).null_array();
         } else {
             Reply::new(out, sess.resp3).array(multi.queued.len());
+            sess.aof_multi = 1;
+            let first_db = sess.db;
             for q in &multi.queued {
                 let args = q.args();
                 let db = sess.db;
@@ -327,6 +329,9 @@ fn exec<'s>(
                     written.extend(write_keys(srv, args).into_iter().map(|k| (db, k)));
                 }
             }
+            let mut m = sess.aof_multi;
+            crate::persist::aof::end_multi(srv, first_db, &mut m);
+            sess.aof_multi = 0;
         }
         fold_events(srv, &mut locked, sess.id);
         drop(locked);
@@ -379,8 +384,15 @@ pub fn run_locked(
     let start = Instant::now();
     locked.set_touch(!sess.no_touch || spec.name == "touch");
     locked.set_writing(spec.has(flag::WRITE));
+    let (db, mark, dirty_before) = (sess.db, out.len(), locked.dirty());
     let mut ctx = Ctx { srv, sess, keys: locked, out, now, spec, id, blocked: None, may_block };
     let result = (spec.handler)(&mut ctx, args);
+    if result.is_ok() || locked.dirty() > dirty_before {
+        let worker = Some(super::stats::Stats::slot()).filter(|&w| w < srv.worker_count);
+        let mut multi = sess.aof_multi;
+        crate::persist::aof::log_effects(srv, db, locked, spec, args, &out[mark..], dirty_before, &mut multi, worker);
+        sess.aof_multi = multi;
+    }
     let slot = super::stats::Stats::slot().min(srv.stats.per_cmd.len() - 1);
     let counters = &srv.stats.per_cmd[slot][id];
     ThreadStats::add(&counters.calls, 1);
@@ -596,9 +608,16 @@ fn call(
 ) -> (Result<(), CmdError>, Option<BlockRequest>) {
     locked.set_touch(!sess.no_touch || spec.name == "touch");
     locked.set_writing(spec.has(flag::WRITE));
+    let (db, mark, dirty_before) = (sess.db, out.len(), locked.dirty());
     let mut ctx = Ctx { srv, sess, keys: locked, out, now, spec, id, blocked: None, may_block: true };
     let r = (spec.handler)(&mut ctx, args);
-    (r, ctx.blocked)
+    let blocked = ctx.blocked;
+    if blocked.is_none() && (r.is_ok() || locked.dirty() > dirty_before) {
+        let worker = Some(super::stats::Stats::slot()).filter(|&w| w < srv.worker_count);
+        let mut multi = 0;
+        crate::persist::aof::log_effects(srv, db, locked, spec, args, &out[mark..], dirty_before, &mut multi, worker);
+    }
+    (r, blocked)
 }
 
 fn fold_events(srv: &Server, locked: &mut Locked<'_>, writer: u64) {

@@ -193,6 +193,9 @@ fn closing_clients_memory(srv: &Server) -> u64 {
 /// invalidations.
 fn fold(srv: &Server, db: usize, ev: &mut ShardEvents, worker: Option<usize>) {
     srv.stats.evicted.fetch_add(std::mem::take(&mut ev.evicted), Relaxed);
+    if srv.aof.on.load(Relaxed) {
+        crate::persist::aof::log_dels(srv, db, &ev.evicted_keys);
+    }
     for key in std::mem::take(&mut ev.evicted_keys) {
         super::notify::notify(srv, larder_engine::notify::EVICTED, "evicted", &key, db, worker);
     }

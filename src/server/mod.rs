@@ -155,6 +155,8 @@ pub struct Server {
     pub scripting: crate::scripting::Scripting,
     /// Persistence state (snapshots, loading).
     pub persist: crate::persist::Persist,
+    /// The append-only file.
+    pub aof: crate::persist::aof::Aof,
     /// How the requested shutdown treats the dataset (see [`ShutdownSave`]).
     pub shutdown_save: std::sync::atomic::AtomicU8,
     /// SHUTDOWN was requested (the main thread then saves and stops the workers).
@@ -240,6 +242,7 @@ impl Server {
             script: ScriptState::default(),
             scripting: crate::scripting::Scripting::new(),
             persist: crate::persist::Persist::default(),
+            aof: crate::persist::aof::Aof::default(),
             shutdown_save: std::sync::atomic::AtomicU8::new(shutdown_save::DEFAULT),
             me: OnceLock::new(),
             shutdown_requested: AtomicBool::new(false),
@@ -265,6 +268,15 @@ impl Server {
         h.busy_reply_threshold.store(c.busy_reply_threshold, Relaxed);
         larder_engine::notify::set(larder_engine::notify::parse(&c.notify_keyspace_events));
         h.maxmemory.store(c.maxmemory, Relaxed);
+        self.aof.fsync.store(crate::persist::aof::fsync_code(c.appendfsync), Relaxed);
+        if c.appendonly != self.aof.on.load(Relaxed) && self.me.get().is_some() {
+            if c.appendonly {
+                // Turned on at run time: the cron starts the AOF with a base of this moment.
+                self.aof.enable_requested.store(true, Relaxed);
+            } else {
+                crate::persist::aof::stop(self);
+            }
+        }
         h.maxmemory_clients.store(c.maxmemory_clients, Relaxed);
         h.eviction_tenacity.store(c.maxmemory_eviction_tenacity as u64, Relaxed);
         let policy = evict::engine_policy(c.maxmemory_policy);
@@ -359,7 +371,12 @@ pub fn run(argv: &[String]) -> i32 {
     srv.startup_memory = larder_engine::memory::used();
     let srv = Arc::new(srv);
     let _ = srv.me.set(Arc::downgrade(&srv));
-    if let Err(e) = crate::persist::load_at_start(&srv) {
+    if let Err(e) = crate::persist::load_at_start(&srv).and_then(|_| {
+        if srv.config.read().appendonly {
+            crate::persist::aof::open_at_start(&srv)?;
+        }
+        Ok(())
+    }) {
         log::warning(&e);
         log::warning("Fatal error loading the DB, check the file or remove it. Exiting.");
         return 1;
@@ -387,6 +404,7 @@ pub fn run(argv: &[String]) -> i32 {
         }
     };
     cron::start(&srv);
+    crate::persist::aof::start_fsync_thread(&srv);
     for l in listeners {
         listener::spawn_acceptor(&srv, l);
     }
@@ -401,6 +419,7 @@ pub fn run(argv: &[String]) -> i32 {
         }
         break;
     }
+    crate::persist::aof::flush_at_exit(&srv);
     log::notice("Received shutdown request, Larder is now ready to exit, bye bye...");
     srv.shutting_down.store(true, Relaxed);
     for w in srv.workers.get().into_iter().flatten() {

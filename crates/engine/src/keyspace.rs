@@ -272,6 +272,26 @@ impl<'a> Locked<'a> {
         self.guards.clear();
     }
 
+    /// Writes recorded so far by the held and released shards (the sum of their dirty
+    /// counters): compare before and after a command to know whether it changed anything.
+    pub fn dirty(&self) -> u64 {
+        self.released.iter().map(|(_, e)| e.dirty).sum::<u64>()
+            + self.guards.iter().map(|(_, _, g)| g.events.dirty).sum::<u64>()
+    }
+
+    /// Takes the keys that expired so far (recorded while notifications or the append-only
+    /// file want them), with their databases.
+    pub fn take_expired_keys(&mut self) -> Vec<(usize, Box<[u8]>)> {
+        let mut out = Vec::new();
+        for (db, ev) in self.released.iter_mut() {
+            out.extend(std::mem::take(&mut ev.expired_keys).into_iter().map(|k| (*db, k)));
+        }
+        for (db, _, g) in self.guards.iter_mut() {
+            out.extend(std::mem::take(&mut g.events.expired_keys).into_iter().map(|k| (*db as usize, k)));
+        }
+        out
+    }
+
     /// Visits the locked shards' accumulated events and resets them.
     pub fn drain_events(&mut self, mut f: impl FnMut(usize, &mut crate::shard::ShardEvents)) {
         for (db, mut ev) in std::mem::take(&mut self.released) {

@@ -38,6 +38,19 @@ pub const ALL: u32 = GENERIC | STRING | LIST | SET | HASH | ZSET | EXPIRED | EVI
 
 static FLAGS: AtomicU32 = AtomicU32::new(0);
 static TRACKING: AtomicBool = AtomicBool::new(false);
+static LOGGING: AtomicBool = AtomicBool::new(false);
+
+/// Turns on the recording of expired and evicted keys for the append-only file (which logs a
+/// DEL for each).
+pub fn set_logging(on: bool) {
+    LOGGING.store(on, Relaxed);
+}
+
+/// True while expired and evicted keys are recorded for the append-only file.
+#[inline]
+pub fn logging() -> bool {
+    LOGGING.load(Relaxed)
+}
 
 /// Turns on the recording of modified keys for client-side caching invalidations (while at
 /// least one client has CLIENT TRACKING on).

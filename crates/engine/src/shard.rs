@@ -98,7 +98,7 @@ impl Shard {
     fn expired(&mut self, key: &[u8]) {
         self.events.expired += 1;
         self.events.dirty += 1;
-        if crate::notify::enabled(crate::notify::EXPIRED) {
+        if crate::notify::enabled(crate::notify::EXPIRED) || crate::notify::logging() {
             self.events.expired_keys.push(key.into());
         }
         if crate::notify::tracking() {
@@ -120,7 +120,7 @@ impl Shard {
         self.preserve_key(k);
         let e = self.table.remove(k.hash, k.key)?;
         self.events.evicted += 1;
-        if crate::notify::enabled(crate::notify::EVICTED) {
+        if crate::notify::enabled(crate::notify::EVICTED) || crate::notify::logging() {
             self.events.evicted_keys.push(k.key.into());
         }
         if crate::notify::tracking() {
