@@ -271,3 +271,45 @@ fn aof_directories_move_between_redis_and_larder_both_ways() {
     let _ = redis.wait();
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn concurrent_transactions_replay_exactly() {
+    // Transactions on different worker threads must not interleave inside each other's
+    // MULTI ... EXEC in the log.
+    let dir = scratch("concurrent");
+    let mut srv = TestServer::start_in(&dir, &["--appendonly", "yes", "--io-threads", "4"]);
+    let writers: Vec<_> = (0..4)
+        .map(|w| {
+            let mut c = srv.client();
+            std::thread::spawn(move || {
+                for _ in 0..300 {
+                    let _: () = redis::pipe()
+                        .atomic()
+                        .cmd("INCR")
+                        .arg(format!("t{w}"))
+                        .ignore()
+                        .cmd("SET")
+                        .arg(format!("last{w}"))
+                        .arg("x")
+                        .ignore()
+                        .query(&mut c)
+                        .expect("multi");
+                    let _: i64 = redis::cmd("INCR").arg(format!("p{w}")).query(&mut c).expect("incr");
+                }
+            })
+        })
+        .collect();
+    for w in writers {
+        w.join().expect("writer");
+    }
+    kill9(&mut srv);
+    let srv = TestServer::start_in(&dir, &["--appendonly", "yes"]);
+    let mut c = srv.client();
+    for w in 0..4 {
+        let got: (i64, i64) =
+            redis::pipe().cmd("GET").arg(format!("t{w}")).cmd("GET").arg(format!("p{w}")).query(&mut c).expect("get");
+        assert_eq!(got, (300, 300), "writer {w}");
+    }
+    drop(srv);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -79,8 +79,7 @@ pub fn run(scripting: &super::Scripting, vm: &Vm, ctx: &mut Ctx<'_, '_>, opts: &
     let caller_resp3 = ctx.sess.resp3;
     let mut sess = Session::new(ctx.sess.shared.clone(), true);
     sess.db = ctx.sess.db;
-    sess.aof_multi = 1;
-    let script_db = sess.db;
+    sess.aof_tx = Some(Vec::new());
     let runner = RefCell::new(Runner {
         srv,
         keys: &mut *ctx.keys,
@@ -139,9 +138,7 @@ pub fn run(scripting: &super::Scripting, vm: &Vm, ctx: &mut Ctx<'_, '_>, opts: &
     *scripting.running.lock() = None;
     srv.script.kill.store(false, Relaxed);
     let Runner { killed, written, mut sess, .. } = runner.into_inner();
-    let mut multi = sess.aof_multi;
-    crate::persist::aof::end_multi(srv, script_db, &mut multi);
-    sess.aof_multi = 0;
+    crate::persist::aof::end_multi(srv, sess.aof_tx.take().unwrap_or_default());
     let script_resp3 = sess.resp3;
     if killed {
         vm.reset_hook();

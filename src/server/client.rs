@@ -164,9 +164,9 @@ pub struct Session {
     pub tracking: Option<super::tracking::Settings>,
     /// CLIENT CACHING yes/no, for the next command only.
     pub caching: Option<bool>,
-    /// Append-only file wrapping of the transaction or script running on this session (see
-    /// `persist::aof::log_effects`).
-    pub aof_multi: u8,
+    /// What the transaction or script running on this session logged so far (see
+    /// `persist::aof::log_effects`); None outside one.
+    pub aof_tx: Option<crate::persist::aof::TxLog>,
 }
 
 /// A client's Pub/Sub subscriptions, in subscription order.
@@ -222,7 +222,7 @@ impl Session {
             subs: Subscriptions::default(),
             tracking: None,
             caching: None,
-            aof_multi: 0,
+            aof_tx: None,
         }
     }
 

@@ -320,8 +320,7 @@ fn exec<'s>(
             Reply::new(out, sess.resp3).null_array();
         } else {
             Reply::new(out, sess.resp3).array(multi.queued.len());
-            sess.aof_multi = 1;
-            let first_db = sess.db;
+            sess.aof_tx = Some(Vec::new());
             for q in &multi.queued {
                 let args = q.args();
                 let db = sess.db;
@@ -329,9 +328,7 @@ fn exec<'s>(
                     written.extend(write_keys(srv, args).into_iter().map(|k| (db, k)));
                 }
             }
-            let mut m = sess.aof_multi;
-            crate::persist::aof::end_multi(srv, first_db, &mut m);
-            sess.aof_multi = 0;
+            crate::persist::aof::end_multi(srv, sess.aof_tx.take().unwrap_or_default());
         }
         fold_events(srv, &mut locked, sess.id);
         drop(locked);
@@ -389,9 +386,8 @@ pub fn run_locked(
     let result = (spec.handler)(&mut ctx, args);
     if result.is_ok() || locked.dirty() > dirty_before {
         let worker = Some(super::stats::Stats::slot()).filter(|&w| w < srv.worker_count);
-        let mut multi = sess.aof_multi;
-        crate::persist::aof::log_effects(srv, db, locked, spec, args, &out[mark..], dirty_before, &mut multi, worker);
-        sess.aof_multi = multi;
+        let tx = sess.aof_tx.as_mut();
+        crate::persist::aof::log_effects(srv, db, locked, spec, args, &out[mark..], dirty_before, tx, worker);
     }
     let slot = super::stats::Stats::slot().min(srv.stats.per_cmd.len() - 1);
     let counters = &srv.stats.per_cmd[slot][id];
@@ -614,8 +610,7 @@ fn call(
     let blocked = ctx.blocked;
     if blocked.is_none() && (r.is_ok() || locked.dirty() > dirty_before) {
         let worker = Some(super::stats::Stats::slot()).filter(|&w| w < srv.worker_count);
-        let mut multi = 0;
-        crate::persist::aof::log_effects(srv, db, locked, spec, args, &out[mark..], dirty_before, &mut multi, worker);
+        crate::persist::aof::log_effects(srv, db, locked, spec, args, &out[mark..], dirty_before, None, worker);
     }
     (r, blocked)
 }

@@ -30,6 +30,11 @@ use parking_lot::Mutex;
 use crate::config::Appendfsync;
 use crate::server::{log, Server};
 use manifest::{Kind, Manifest, Part};
+use propagate::Argv;
+
+/// Commands a transaction or script logged so far, with their databases: appended as one
+/// MULTI ... EXEC block when it ends ([`end_multi`]).
+pub type TxLog = Vec<(usize, Argv)>;
 
 /// `appendfsync` values as stored in [`Aof::fsync`].
 pub mod fsync {
@@ -94,17 +99,26 @@ fn encode(out: &mut Vec<u8>, argv: &[&[u8]]) {
 
 impl Aof {
     /// Appends argument lists executed in database `db` (a SELECT first when needed).
-    pub fn append(&self, db: usize, argvs: &[Vec<Vec<u8>>]) {
+    pub fn append(&self, db: usize, argvs: &[Argv]) {
         if argvs.is_empty() {
             return;
         }
+        let items: Vec<(Option<usize>, &Argv)> = argvs.iter().map(|a| (Some(db), a)).collect();
+        self.append_block(&items);
+    }
+
+    /// Appends commands, each in its database (None: whatever database the log is in), as one
+    /// uninterrupted block: a transaction's MULTI ... EXEC never interleaves with other writes.
+    fn append_block(&self, items: &[(Option<usize>, &Argv)]) {
         let mut p = self.buf.lock();
         let before = p.bytes.len();
-        if p.db != Some(db) {
-            encode(&mut p.bytes, &[b"SELECT", db.to_string().as_bytes()]);
-            p.db = Some(db);
-        }
-        for argv in argvs {
+        for (db, argv) in items {
+            if let Some(db) = *db {
+                if p.db != Some(db) {
+                    encode(&mut p.bytes, &[b"SELECT", db.to_string().as_bytes()]);
+                    p.db = Some(db);
+                }
+            }
             let parts: Vec<&[u8]> = argv.iter().map(|a| &a[..]).collect();
             encode(&mut p.bytes, &parts);
         }
@@ -193,8 +207,8 @@ pub fn log_command(srv: &Server, db: usize, name: &str, args: Args<'_>, reply: &
 /// What a command run under `locked` leaves in the log, written while its locks are held:
 /// DELs for keys it found expired (published as `expired` events too), then the command
 /// itself if it wrote something (`dirty_before` is `locked.dirty()` before it ran) or is a
-/// keyless write that succeeded (FUNCTION LOAD, FLUSHALL). `multi` wraps transactions and
-/// scripts: 1 = emit MULTI before the first logged command, 2 = MULTI emitted.
+/// keyless write that succeeded (FUNCTION LOAD, FLUSHALL). Inside a transaction or script
+/// (`tx` is Some) the entries are collected there instead, for [`end_multi`].
 #[allow(clippy::too_many_arguments)]
 pub fn log_effects(
     srv: &Server,
@@ -204,7 +218,7 @@ pub fn log_effects(
     args: Args<'_>,
     reply: &[u8],
     dirty_before: u64,
-    multi: &mut u8,
+    mut tx: Option<&mut TxLog>,
     worker: Option<usize>,
 ) {
     use crate::commands::spec::flag;
@@ -216,7 +230,11 @@ pub fn log_effects(
         return;
     }
     for (kdb, key) in expired {
-        srv.aof.append(kdb, &[vec![b"DEL".to_vec(), key.to_vec()]]);
+        let del = vec![b"DEL".to_vec(), key.to_vec()];
+        match tx.as_deref_mut() {
+            Some(t) => t.push((kdb, del)),
+            None => srv.aof.append(kdb, &[del]),
+        }
     }
     if !spec.has(flag::WRITE) {
         return;
@@ -227,24 +245,24 @@ pub fn log_effects(
         return;
     }
     let argvs = propagate::for_command(spec.name, args, reply, larder_engine::clock::now_ms());
-    if argvs.is_empty() {
-        return;
+    match tx {
+        Some(t) => t.extend(argvs.into_iter().map(|a| (db, a))),
+        None => srv.aof.append(db, &argvs),
     }
-    if *multi == 1 {
-        srv.aof.append(db, &[vec![b"MULTI".to_vec()]]);
-        *multi = 2;
-    }
-    srv.aof.append(db, &argvs);
 }
 
-/// Ends a transaction or script that [`log_effects`] wrapped.
-pub fn end_multi(srv: &Server, db: usize, multi: &mut u8) {
-    if *multi == 2 && srv.aof.on.load(Relaxed) {
-        // In whatever database the log is in now: EXEC needs no SELECT.
-        let here = srv.aof.buf.lock().db.unwrap_or(db);
-        srv.aof.append(here, &[vec![b"EXEC".to_vec()]]);
+/// Ends a transaction or script: what it logged goes in as one MULTI ... EXEC block (nothing
+/// when it wrote nothing). Called while its locks are still held.
+pub fn end_multi(srv: &Server, tx: TxLog) {
+    if tx.is_empty() || !srv.aof.on.load(Relaxed) {
+        return;
     }
-    *multi = 0;
+    let (multi, exec) = (vec![b"MULTI".to_vec()], vec![b"EXEC".to_vec()]);
+    let mut items: Vec<(Option<usize>, &Argv)> = Vec::with_capacity(tx.len() + 2);
+    items.push((Some(tx[0].0), &multi));
+    items.extend(tx.iter().map(|(db, a)| (Some(*db), a)));
+    items.push((None, &exec));
+    srv.aof.append_block(&items);
 }
 
 /// Logs the removal of expired or evicted keys.
