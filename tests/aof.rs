@@ -313,3 +313,47 @@ fn concurrent_transactions_replay_exactly() {
     drop(srv);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+fn larder(args: &[&str], dir: &std::path::Path) -> (i32, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_larder")).args(args).current_dir(dir).output().expect("run");
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+#[test]
+fn check_aof_and_check_rdb_report_and_fix_files() {
+    let dir = scratch("check");
+    {
+        let mut srv = TestServer::start_in(&dir, &["--appendonly", "yes"]);
+        let mut c = srv.client();
+        workload(&mut c);
+        let _: () = redis::cmd("SAVE").query(&mut c).expect("save");
+        kill9(&mut srv);
+    }
+    let (code, text) = larder(&["check-rdb", "dump.rdb"], &dir);
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains("checksum OK"), "{text}");
+    let manifest = "appendonlydir/appendonly.aof.manifest";
+    let (code, text) = larder(&["check-aof", manifest], &dir);
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains("AOF is valid"), "{text}");
+    // Tear the last file: reported, then fixed.
+    let incr = dir.join("appendonlydir/appendonly.aof.1.incr.aof");
+    let mut data = std::fs::read(&incr).expect("incr");
+    let whole = data.len();
+    data.extend_from_slice(b"*3\r\n$3\r\nSET\r\n$1\r\nk");
+    std::fs::write(&incr, &data).expect("write");
+    let (code, text) = larder(&["check-aof", manifest], &dir);
+    assert_eq!(code, 1, "{text}");
+    assert!(text.contains("not valid"), "{text}");
+    let (code, text) = larder(&["check-aof", "--fix", manifest], &dir);
+    assert_eq!(code, 0, "{text}");
+    assert_eq!(std::fs::read(&incr).expect("incr").len(), whole);
+    // A damaged RDB is refused.
+    let mut rdb = std::fs::read(dir.join("dump.rdb")).expect("rdb");
+    let n = rdb.len();
+    rdb[n - 20] ^= 0xff;
+    std::fs::write(dir.join("dump.rdb"), &rdb).expect("write");
+    let (code, text) = larder(&["check-rdb", "dump.rdb"], &dir);
+    assert_eq!(code, 1, "{text}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

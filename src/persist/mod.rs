@@ -2,6 +2,7 @@
 //! shutdown) and the state INFO persistence reports.
 
 pub mod aof;
+pub mod check;
 pub mod rdb;
 
 use std::path::PathBuf;
