@@ -170,7 +170,9 @@ impl Conn {
     }
 
     /// Reads what is available, runs every complete request and writes the replies.
-    pub fn on_readable(&mut self, srv: &Server, worker: usize) -> Status {
+    /// With `defer`, replies are left in the buffer (the caller flushes after one append-only
+    /// file sync for every connection it served: group commit); [`Conn::has_output`] tells.
+    pub fn on_readable(&mut self, srv: &Server, worker: usize, defer: bool) -> Status {
         let mut read_total = 0usize;
         let mut eof = false;
         loop {
@@ -205,7 +207,7 @@ impl Conn {
             super::log::warning("Closing client that reached max query buffer length");
             return Status::Close;
         }
-        let st = self.flush(srv);
+        let st = if defer && !eof && self.has_output() { Status::Open } else { self.flush(srv) };
         if st == Status::Close || eof {
             return Status::Close;
         }
@@ -216,6 +218,11 @@ impl Conn {
         } else {
             st
         }
+    }
+
+    /// True while replies wait to be written.
+    pub fn has_output(&self) -> bool {
+        self.wpos < self.wbuf.len() && !self.write_blocked
     }
 
     fn make_room(&mut self) {

@@ -58,6 +58,7 @@ pub fn start_workers(srv: &Arc<Server>) -> io::Result<Vec<JoinHandle<()>>> {
                 next_deadline: None,
                 blocked: Vec::new(),
                 ids: Default::default(),
+                deferred: Vec::new(),
             }
             .run();
         })?);
@@ -79,6 +80,8 @@ struct Worker<'s> {
     blocked: Vec<usize>,
     /// Client id → slot.
     ids: std::collections::HashMap<u64, usize>,
+    /// Connections whose replies wait for this round's append-only file sync.
+    deferred: Vec<usize>,
 }
 
 impl Worker<'_> {
@@ -124,6 +127,17 @@ impl Worker<'_> {
             for slot in std::mem::take(&mut pending) {
                 self.on_ready(slot, true, &mut pending);
             }
+            // Group commit: one append-only file write (and fsync) for every reply of the round.
+            if !self.deferred.is_empty() {
+                self.srv.aof.sync_before_reply();
+                for slot in std::mem::take(&mut self.deferred) {
+                    if let Some(Some(c)) = self.conns.get_mut(slot) {
+                        if c.flush(self.srv) == Status::Close {
+                            self.close(slot);
+                        }
+                    }
+                }
+            }
             // Messages this worker's clients published to its own subscribers.
             self.drain_local();
             if self.next_deadline.is_some_and(|d| d <= larder_engine::clock::now_ms()) {
@@ -138,7 +152,11 @@ impl Worker<'_> {
 
     fn on_ready(&mut self, slot: usize, readable: bool, pending: &mut Vec<usize>) {
         let Some(Some(conn)) = self.conns.get_mut(slot) else { return };
-        let status = if readable { conn.on_readable(self.srv, self.index) } else { conn.flush(self.srv) };
+        let defer = self.srv.aof.on.load(Relaxed);
+        let status = if readable { conn.on_readable(self.srv, self.index, defer) } else { conn.flush(self.srv) };
+        if defer && status == Status::Open && conn.has_output() && !self.deferred.contains(&slot) {
+            self.deferred.push(slot);
+        }
         self.track_blocked(slot);
         match status {
             Status::Open => {}
