@@ -76,17 +76,18 @@ for s in larder redis; do
     rm -rf "${WORK:?}/$s"
     start_server "$s"
     log "$s: loading $KEYS_BG keys of 1000 bytes"
-    taskset -c "$CLIENT_CPU" redis-benchmark -h 127.0.0.1 -p "${PORT[$s]}" -t set -n "$KEYS_BG" -r "$KEYS_BG" \
-        -d 1000 -P 64 -c 4 -q >/dev/null 2>&1 || die "$s: load failed"
-    # Make sure every key exists (-r draws with repetition): fill the gaps in order.
-    taskset -c "$CLIENT_CPU" redis-benchmark -h 127.0.0.1 -p "${PORT[$s]}" -t set -n "$KEYS_BG" -r "$KEYS_BG" \
-        -d 1000 -P 64 -c 4 -q >/dev/null 2>&1 || true
+    # Exactly KEYS_BG distinct keys, the same names on both servers, 50000 per script call.
+    for ((from = 0; from < KEYS_BG; from += 50000)); do
+        rcli "$s" eval "local v = string.rep('x', 1000) for i = tonumber(ARGV[1]), tonumber(ARGV[2]) do redis.call('SET', string.format('key:%012d', i), v) end return 1" \
+            0 "$from" "$(( (from + 50000 < KEYS_BG ? from + 50000 : KEYS_BG) - 1 ))" >/dev/null || die "$s: load failed"
+    done
     sleep 2
     steady=$(tree_rss_kb "${PID[$s]}")
     keys=$(rcli "$s" dbsize)
     # Writers keep going during the save.
     taskset -c "$CLIENT_CPU" redis-benchmark -h 127.0.0.1 -p "${PORT[$s]}" -t set -n 100000000 -r "$KEYS_BG" \
         -d 1000 -c 4 -q >/dev/null 2>&1 &
+    # (redis-benchmark's keys are key:%012d below KEYS_BG: it overwrites the loaded keys.)
     writer=$!
     sleep 1
     t0=$(date +%s.%N)

@@ -36,6 +36,9 @@ const _: () = assert!(std::mem::align_of::<Object>() <= 8);
 
 const HEADER: usize = 8;
 
+/// Strings up to this long always live in the block (Redis's embstr limit is 44).
+const SPLIT_MIN: usize = 44;
+
 /// A value handed to [`Entry::new`]: string bytes (stored inline), an integer (stored as an
 /// `i64`, Redis's `int` encoding) or a heap object.
 pub enum Value<'a> {
@@ -97,8 +100,26 @@ fn layout(len: usize) -> Layout {
 
 impl Entry {
     /// Creates an entry for `key` holding `value`, with an optional expiry (unix ms).
+    ///
+    /// A long string is kept in the block when that fills the allocator's size class well,
+    /// and in a separate buffer when splitting wastes less: a 1000-byte value with a 16-byte
+    /// key is 1031 bytes inline, which the allocator rounds to 1280, but 1024 + 80 split.
     pub fn new(key: &[u8], value: Value<'_>, expire_ms: Option<u64>) -> Entry {
+        if let Value::Bytes(b) = value {
+            if b.len() > SPLIT_MIN && Self::split_saves(key.len(), b.len(), expire_ms.is_some()) {
+                return Self::build(key, Value::Obj(Box::new(Object::Str(b.to_vec()))), expire_ms, 0, 0, 0);
+            }
+        }
         Self::build(key, value, expire_ms, 0, 0, 0)
+    }
+
+    /// True when a string of `vlen` bytes costs less in its own buffer than inside the block.
+    fn split_saves(klen: usize, vlen: usize, expire: bool) -> bool {
+        let exp = if expire { 8 } else { 0 };
+        let inline = HEADER + exp + varint_len(klen as u64) + varint_len(vlen as u64) + klen + vlen;
+        let start = HEADER + exp + varint_len(klen as u64) + 1 + klen;
+        let split_block = start + pad(TAG_OBJ, start) + std::mem::size_of::<Object>();
+        crate::util::size_class(split_block) + crate::util::size_class(vlen) < crate::util::size_class(inline)
     }
 
     fn build(key: &[u8], value: Value<'_>, expire_ms: Option<u64>, lru: u32, lfu: u8, keep: u8) -> Entry {
@@ -583,6 +604,18 @@ mod tests {
         e.set_value_and_expire(Value::Bytes(b"z"), None);
         assert_eq!(e.expire_ms(), None);
         assert_eq!(e.key(), b"k");
+    }
+
+    #[test]
+    fn long_strings_split_only_when_that_saves_memory() {
+        // 16-byte key + 1000-byte value: 1031 bytes inline (class 1280) vs 1024 + a small block.
+        let e = Entry::new(b"key:000000000001", Value::Bytes(&[b'x'; 1000]), None);
+        assert!(matches!(e.value(), ValueRef::Obj(Object::Str(v)) if v.len() == 1000));
+        // 11-byte key: 1022 bytes inline fits the 1024 class exactly, so it stays inline.
+        let e = Entry::new(b"key:0000001", Value::Bytes(&[b'x'; 1000]), None);
+        assert!(matches!(e.value(), ValueRef::Bytes(b) if b.len() == 1000));
+        let e = Entry::new(b"k", Value::Bytes(&[b'x'; 40]), None);
+        assert!(matches!(e.value(), ValueRef::Bytes(_)));
     }
 
     #[test]
