@@ -88,12 +88,26 @@ struct Output {
     manifest: Manifest,
 }
 
-fn encode(out: &mut Vec<u8>, argv: &[&[u8]]) {
-    out.extend_from_slice(format!("*{}\r\n", argv.len()).as_bytes());
+fn encode<'a>(out: &mut Vec<u8>, argv: impl ExactSizeIterator<Item = &'a [u8]>) {
+    let mut n = itoa::Buffer::new();
+    out.push(b'*');
+    out.extend_from_slice(n.format(argv.len()).as_bytes());
+    out.extend_from_slice(b"\r\n");
     for a in argv {
-        out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
+        out.push(b'$');
+        out.extend_from_slice(n.format(a.len()).as_bytes());
+        out.extend_from_slice(b"\r\n");
         out.extend_from_slice(a);
         out.extend_from_slice(b"\r\n");
+    }
+}
+
+/// Appends the SELECT that makes `db` current in the log, if it is not.
+fn select(p: &mut Pending, db: usize) {
+    if p.db != Some(db) {
+        let mut n = itoa::Buffer::new();
+        encode(&mut p.bytes, [&b"SELECT"[..], n.format(db).as_bytes()].into_iter());
+        p.db = Some(db);
     }
 }
 
@@ -114,14 +128,20 @@ impl Aof {
         let before = p.bytes.len();
         for (db, argv) in items {
             if let Some(db) = *db {
-                if p.db != Some(db) {
-                    encode(&mut p.bytes, &[b"SELECT", db.to_string().as_bytes()]);
-                    p.db = Some(db);
-                }
+                select(&mut p, db);
             }
-            let parts: Vec<&[u8]> = argv.iter().map(|a| &a[..]).collect();
-            encode(&mut p.bytes, &parts);
+            encode(&mut p.bytes, argv.iter().map(|a| &a[..]));
         }
+        let grew = (p.bytes.len() - before) as u64;
+        self.appended.fetch_add(grew, Relaxed);
+    }
+
+    /// Appends one command as the client sent it, in database `db`.
+    pub fn append_args(&self, db: usize, args: Args<'_>) {
+        let mut p = self.buf.lock();
+        let before = p.bytes.len();
+        select(&mut p, db);
+        encode(&mut p.bytes, args.iter());
         let grew = (p.bytes.len() - before) as u64;
         self.appended.fetch_add(grew, Relaxed);
     }

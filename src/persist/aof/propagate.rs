@@ -56,6 +56,34 @@ fn absolute(arg: &[u8], unit: i64, relative: bool, now: u64) -> Option<i64> {
     Some(if relative { ms.checked_add(now as i64)? } else { ms })
 }
 
+/// True when `name` is logged as something other than itself (see [`for_command`]); every
+/// other write is logged verbatim.
+pub fn rewritten(name: &str) -> bool {
+    matches!(
+        name,
+        "expire"
+            | "pexpire"
+            | "expireat"
+            | "pexpireat"
+            | "setex"
+            | "psetex"
+            | "set"
+            | "getex"
+            | "incrbyfloat"
+            | "hincrbyfloat"
+            | "spop"
+            | "blpop"
+            | "brpop"
+            | "bzpopmin"
+            | "bzpopmax"
+            | "blmove"
+            | "brpoplpush"
+            | "blmpop"
+            | "bzmpop"
+            | "restore"
+    )
+}
+
 /// The argument lists to log for `name` (lower case) run with `args`, whose reply was `reply`.
 pub fn for_command(name: &str, args: Args<'_>, reply: &[u8], now: u64) -> Vec<Argv> {
     let a: Vec<&[u8]> = args.iter().collect();
