@@ -5,18 +5,10 @@
 
 mod common;
 
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{info_int, TestServer};
-
-fn scratch(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("larder-aof-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).expect("scratch dir");
-    d
-}
+use common::{connect, have_redis_server, info_int, run_redis, scratch_dir, unused_port, TestServer};
 
 fn kill9(srv: &mut TestServer) {
     // SAFETY: signalling our own child process.
@@ -97,7 +89,7 @@ fn snapshot(c: &mut redis::Connection) -> Vec<String> {
 #[test]
 fn acknowledged_writes_survive_sigkill_under_always_and_everysec() {
     for policy in ["always", "everysec"] {
-        let dir = scratch(policy);
+        let dir = scratch_dir(policy);
         let before = {
             let mut srv = TestServer::start_in(&dir, &["--appendonly", "yes", "--appendfsync", policy]);
             let mut c = srv.client();
@@ -124,7 +116,7 @@ fn acknowledged_writes_survive_sigkill_under_always_and_everysec() {
 
 #[test]
 fn rewrite_and_enabling_at_run_time_keep_everything() {
-    let dir = scratch("rewrite");
+    let dir = scratch_dir("rewrite");
     let before = {
         let mut srv = TestServer::start_in(&dir, &[]);
         let mut c = srv.client();
@@ -161,7 +153,7 @@ fn rewrite_and_enabling_at_run_time_keep_everything() {
 
 #[test]
 fn a_torn_tail_is_cut_off_or_stops_start_up_per_aof_load_truncated() {
-    let dir = scratch("torn");
+    let dir = scratch_dir("torn");
     {
         let mut srv = TestServer::start_in(&dir, &["--appendonly", "yes"]);
         let mut c = srv.client();
@@ -208,48 +200,14 @@ fn a_torn_tail_is_cut_off_or_stops_start_up_per_aof_load_truncated() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// Starts redis-server with the AOF on in `dir`, returning once it answers.
-fn run_redis(dir: &std::path::Path, port: u16) -> std::process::Child {
-    let client = redis::Client::open(format!("redis://127.0.0.1:{port}/")).expect("client");
-    let mut child = Command::new("redis-server")
-        .args(["--port", &port.to_string(), "--save", "", "--appendonly", "yes", "--appendfsync", "always"])
-        .arg("--dir")
-        .arg(dir)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("redis-server");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        if let Ok(mut c) = client.get_connection() {
-            if redis::cmd("PING").query::<String>(&mut c).is_ok() {
-                break;
-            }
-        }
-        if Instant::now() >= deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("redis-server did not start");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    child
-}
-
-fn connect(port: u16) -> redis::Connection {
-    redis::Client::open(format!("redis://127.0.0.1:{port}/")).expect("client").get_connection().expect("connect")
-}
-
 #[test]
 fn aof_directories_move_between_redis_and_larder_both_ways() {
-    let found = Command::new("redis-server").arg("--version").output().ok().filter(|o| o.status.success());
-    if found.is_none() {
-        eprintln!("!!! redis-server not found: AOF interop with Redis SKIPPED (apt-get install redis-server)");
+    if !have_redis_server("AOF interop with Redis") {
         return;
     }
-    let dir = scratch("interop");
-    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
-    let mut redis = run_redis(&dir, port);
+    let dir = scratch_dir("interop");
+    let port = unused_port();
+    let mut redis = run_redis(&dir, port, &["--appendonly", "yes", "--appendfsync", "always"]);
     let mut c = connect(port);
     workload(&mut c);
     let before = snapshot(&mut c);
@@ -263,8 +221,8 @@ fn aof_directories_move_between_redis_and_larder_both_ways() {
         let _: i64 = redis::cmd("EXPIRE").arg("from-larder").arg(3000).query(&mut c).expect("expire");
         snapshot(&mut c)
     };
-    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
-    let mut redis = run_redis(&dir, port);
+    let port = unused_port();
+    let mut redis = run_redis(&dir, port, &["--appendonly", "yes", "--appendfsync", "always"]);
     let mut c = connect(port);
     assert_eq!(snapshot(&mut c), after_larder, "Redis loads Larder's AOF");
     let _ = redis.kill();
@@ -276,7 +234,7 @@ fn aof_directories_move_between_redis_and_larder_both_ways() {
 fn concurrent_transactions_replay_exactly() {
     // Transactions on different worker threads must not interleave inside each other's
     // MULTI ... EXEC in the log.
-    let dir = scratch("concurrent");
+    let dir = scratch_dir("concurrent");
     let mut srv = TestServer::start_in(&dir, &["--appendonly", "yes", "--io-threads", "4"]);
     let writers: Vec<_> = (0..4)
         .map(|w| {
@@ -321,7 +279,7 @@ fn larder(args: &[&str], dir: &std::path::Path) -> (i32, String) {
 
 #[test]
 fn check_aof_and_check_rdb_report_and_fix_files() {
-    let dir = scratch("check");
+    let dir = scratch_dir("check");
     {
         let mut srv = TestServer::start_in(&dir, &["--appendonly", "yes"]);
         let mut c = srv.client();

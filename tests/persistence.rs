@@ -5,18 +5,10 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{info_int, q, TestServer};
-
-fn scratch(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("larder-persist-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).expect("scratch dir");
-    d
-}
+use common::{connect, have_redis_server, info_int, q, run_redis, scratch_dir, unused_port, TestServer};
 
 /// Writes one key of every type and encoding (small and large), with TTLs, in databases 0
 /// and 5, plus a function library.
@@ -101,7 +93,7 @@ fn wait_bgsave(c: &mut redis::Connection) {
 
 #[test]
 fn save_then_restart_restores_every_type_encoding_and_ttl() {
-    let dir = scratch("roundtrip");
+    let dir = scratch_dir("roundtrip");
     {
         let mut srv = TestServer::start_in(&dir, &[]);
         let mut c = srv.client();
@@ -137,7 +129,7 @@ fn save_then_restart_restores_every_type_encoding_and_ttl() {
 
 #[test]
 fn bgsave_is_the_dataset_at_its_start_while_writers_go_on() {
-    let dir = scratch("pit");
+    let dir = scratch_dir("pit");
     {
         let mut srv = TestServer::start_in(&dir, &[]);
         let mut c = srv.client();
@@ -190,7 +182,7 @@ fn bgsave_is_the_dataset_at_its_start_while_writers_go_on() {
 
 #[test]
 fn shutdown_saves_when_save_points_exist_and_nosave_does_not() {
-    let dir = scratch("shutdown");
+    let dir = scratch_dir("shutdown");
     {
         let mut srv = TestServer::start_in(&dir, &["--save", "3600 1"]);
         let mut c = srv.client();
@@ -247,7 +239,7 @@ fn save_points_trigger_a_background_save() {
 
 #[test]
 fn a_failed_save_refuses_writes_with_misconf_until_a_save_succeeds() {
-    let dir = scratch("misconf");
+    let dir = scratch_dir("misconf");
     let srv = TestServer::start_in(&dir, &["--save", "3600 1"]);
     let mut c = srv.client();
     let _: () = redis::cmd("SET").arg("a").arg("1").query(&mut c).expect("set");
@@ -280,7 +272,7 @@ fn a_failed_save_refuses_writes_with_misconf_until_a_save_succeeds() {
 
 #[test]
 fn a_corrupt_dump_stops_start_up() {
-    let dir = scratch("corrupt");
+    let dir = scratch_dir("corrupt");
     std::fs::write(dir.join("dump.rdb"), b"REDIS0010\xfe\x00\x00\x03key\x05val").expect("write");
     let out = Command::new(env!("CARGO_BIN_EXE_larder"))
         .args(["--port", "0", "--save", ""])
@@ -296,56 +288,16 @@ fn a_corrupt_dump_stops_start_up() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// Debian's redis-server, when installed.
-fn redis_server() -> Option<PathBuf> {
-    let found = Command::new("redis-server").arg("--version").output().ok().filter(|o| o.status.success());
-    if found.is_none() {
-        eprintln!("!!! redis-server not found: RDB interop with Redis SKIPPED (apt-get install redis-server)");
-    }
-    found.map(|_| PathBuf::from("redis-server"))
-}
-
-fn run_redis(bin: &Path, dir: &Path, port: u16) -> std::process::Child {
-    let child = Command::new(bin)
-        .args(["--port", &port.to_string(), "--save", "", "--appendonly", "no"])
-        .arg("--dir")
-        .arg(dir)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("redis-server");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "redis-server did not start");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    // Wait until the dataset is loaded.
-    let client = redis::Client::open(format!("redis://127.0.0.1:{port}/")).expect("client");
-    loop {
-        if let Ok(mut c) = client.get_connection() {
-            if redis::cmd("PING").query::<String>(&mut c).is_ok() {
-                break;
-            }
-        }
-        assert!(Instant::now() < deadline, "redis-server never answered");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    child
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
-}
-
 #[test]
 fn dump_files_move_between_redis_and_larder_both_ways() {
-    let Some(bin) = redis_server() else { return };
+    if !have_redis_server("RDB interop with Redis") {
+        return;
+    }
     // Redis writes, Larder loads.
-    let dir = scratch("interop");
-    let port = free_port();
-    let mut redis = run_redis(&bin, &dir, port);
-    let client = redis::Client::open(format!("redis://127.0.0.1:{port}/")).expect("client");
-    let mut c = client.get_connection().expect("connect");
+    let dir = scratch_dir("interop");
+    let port = unused_port();
+    let mut redis = run_redis(&dir, port, &["--appendonly", "no"]);
+    let mut c = connect(port);
     populate(&mut c);
     let _: () = redis::cmd("SAVE").query(&mut c).expect("save");
     let _ = redis.kill();
@@ -358,10 +310,9 @@ fn dump_files_move_between_redis_and_larder_both_ways() {
         let _: () = redis::cmd("SET").arg("from-larder").arg("yes").query(&mut c).expect("set");
         let _: () = redis::cmd("SAVE").query(&mut c).expect("save");
     }
-    let port = free_port();
-    let mut redis = run_redis(&bin, &dir, port);
-    let client = redis::Client::open(format!("redis://127.0.0.1:{port}/")).expect("client");
-    let mut c = client.get_connection().expect("connect");
+    let port = unused_port();
+    let mut redis = run_redis(&dir, port, &["--appendonly", "no"]);
+    let mut c = connect(port);
     verify(&mut c);
     let v: String = redis::cmd("GET").arg("from-larder").query(&mut c).expect("get");
     assert_eq!(v, "yes");

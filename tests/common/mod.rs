@@ -360,3 +360,60 @@ pub fn info_int(c: &mut redis::Connection, field: &str) -> i64 {
     let info: String = redis::cmd("INFO").arg("everything").query(c).expect("info");
     info.lines().find_map(|l| l.strip_prefix(&format!("{field}:"))).and_then(|v| v.trim().parse().ok()).unwrap_or(-1)
 }
+
+/// A fresh scratch directory for a test that restarts servers over the same files.
+pub fn scratch_dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("larder-scratch-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).expect("scratch dir");
+    d
+}
+
+/// True when Debian's redis-server is installed; says loudly that `what` is skipped if not.
+pub fn have_redis_server(what: &str) -> bool {
+    let found = Command::new("redis-server").arg("--version").output().is_ok_and(|o| o.status.success());
+    if !found {
+        eprintln!("!!! redis-server not found: {what} SKIPPED (apt-get install redis-server)");
+    }
+    found
+}
+
+/// A TCP port nobody listens on right now.
+pub fn unused_port() -> u16 {
+    free_port()
+}
+
+/// Starts redis-server in `dir` on `port` with `extra` arguments (and `--save ""`), returning
+/// once it answers PING (its dataset loaded).
+pub fn run_redis(dir: &std::path::Path, port: u16, extra: &[&str]) -> Child {
+    let client = redis::Client::open(format!("redis://127.0.0.1:{port}/")).expect("client");
+    let mut child = Command::new("redis-server")
+        .args(["--port", &port.to_string(), "--save", ""])
+        .args(extra)
+        .arg("--dir")
+        .arg(dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("redis-server");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Ok(mut c) = client.get_connection() {
+            if redis::cmd("PING").query::<String>(&mut c).is_ok() {
+                break;
+            }
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("redis-server did not start");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child
+}
+
+/// A connection to a server on `port`.
+pub fn connect(port: u16) -> redis::Connection {
+    redis::Client::open(format!("redis://127.0.0.1:{port}/")).expect("client").get_connection().expect("connect")
+}
