@@ -315,3 +315,29 @@ fn check_aof_and_check_rdb_report_and_fix_files() {
     assert_eq!(code, 1, "{text}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_failing_aof_write_is_reported_and_stops_writes() {
+    let dir = scratch_dir("full");
+    // The incremental file the AOF will open leads to a full device.
+    std::fs::create_dir_all(dir.join("appendonlydir")).expect("dir");
+    std::os::unix::fs::symlink("/dev/full", dir.join("appendonlydir/appendonly.aof.1.incr.aof")).expect("symlink");
+    let srv = TestServer::start_in(&dir, &[]);
+    let mut c = srv.client();
+    let _: () = redis::cmd("SET").arg("a").arg("1").query(&mut c).expect("set");
+    let _: () = redis::cmd("CONFIG").arg("SET").arg("appendonly").arg("yes").query(&mut c).expect("config");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while info_int(&mut c, "aof_enabled") != 1 {
+        assert!(Instant::now() < deadline, "AOF never turned on");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let mut raw = srv.raw();
+    let _ = common::q(&mut raw, &["SET", "b", "2"]);
+    let info: String = redis::cmd("INFO").arg("persistence").query(&mut c).expect("info");
+    assert!(info.contains("aof_last_write_status:err"), "{info}");
+    let reply = common::q(&mut raw, &["SET", "c", "3"]);
+    assert!(reply.starts_with("-MISCONF Errors writing to the AOF file: "), "{reply}");
+    assert_eq!(common::q(&mut raw, &["GET", "a"]), "$1\r\n1\r\n", "reads go on");
+    drop(srv);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -130,6 +130,17 @@ pub fn execute<'s>(
             } else if spec.has(flag::WRITE) && bgsave_failed_stops_writes(srv) {
                 abort_multi(sess);
                 reject(srv, sess, out, Some(id), CmdError::Static(MISCONF));
+            } else if spec.has(flag::WRITE) && srv.aof.write_failed.load(Relaxed) && srv.aof.on.load(Relaxed) {
+                // As Redis: writes stop while the append-only file cannot be written.
+                abort_multi(sess);
+                let why = srv.aof.write_error.lock().clone();
+                reject(
+                    srv,
+                    sess,
+                    out,
+                    Some(id),
+                    CmdError::Msg(format!("MISCONF Errors writing to the AOF file: {why}")),
+                );
             } else if !sess.resp3 && sess.subs.any() && !allowed_when_subscribed(spec) {
                 let name = srv.commands.full_name(id);
                 reject(srv, sess, out, Some(id), CmdError::Msg(format!("ERR Can't execute '{name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context")));

@@ -61,6 +61,8 @@ pub struct Aof {
     synced: AtomicU64,
     /// The last write to the file failed.
     pub write_failed: AtomicBool,
+    /// Why it failed (for the -MISCONF reply).
+    pub write_error: Mutex<String>,
     /// A rewrite is running.
     pub rewriting: AtomicBool,
     /// Rewrites completed.
@@ -169,18 +171,33 @@ impl Aof {
                 let mut p = self.buf.lock();
                 (std::mem::take(&mut p.bytes), self.appended.load(Relaxed))
             };
-            if !bytes.is_empty() {
-                match o.file.write_all(&bytes) {
-                    Ok(()) => {
-                        self.write_failed.store(false, Relaxed);
-                        self.size.fetch_add(bytes.len() as u64, Relaxed);
-                    }
+            let mut done = 0;
+            while done < bytes.len() {
+                match o.file.write(&bytes[done..]) {
+                    Ok(0) => break,
+                    Ok(n) => done += n,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                     Err(e) => {
+                        *self.write_error.lock() = e.to_string();
                         if !self.write_failed.swap(true, Relaxed) {
                             log::warning(&format!("Error writing to the AOF file: {e}"));
                         }
+                        break;
                     }
                 }
+            }
+            self.size.fetch_add(done as u64, Relaxed);
+            if done < bytes.len() {
+                // Keep what did not reach the file at the front of the buffer: the cron retries.
+                let mut p = self.buf.lock();
+                let mut rest = bytes[done..].to_vec();
+                rest.extend_from_slice(&p.bytes);
+                p.bytes = rest;
+                self.written.store(end - (bytes.len() - done) as u64, Relaxed);
+                return;
+            }
+            if self.write_failed.swap(false, Relaxed) {
+                log::notice("AOF write error looks solved: writes are accepted again.");
             }
             self.written.store(end, Relaxed);
         }
@@ -188,6 +205,7 @@ impl Aof {
             let w = self.written.load(Relaxed);
             if let Err(e) = o.file.sync_data() {
                 log::warning(&format!("Can't fsync the AOF file: {e}"));
+                *self.write_error.lock() = e.to_string();
                 self.write_failed.store(true, Relaxed);
             }
             self.synced.store(w, Relaxed);
