@@ -320,3 +320,37 @@ fn dump_files_move_between_redis_and_larder_both_ways() {
     let _ = redis.wait();
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn clients_get_loading_replies_and_progress_while_the_dataset_loads() {
+    let dir = scratch_dir("loading");
+    {
+        let mut srv = TestServer::start_in(&dir, &[]);
+        let mut c = srv.client();
+        let mut p = redis::pipe();
+        for i in 0..2000 {
+            p.cmd("SET").arg(format!("k{i}")).arg("v").ignore();
+        }
+        let _: () = p.query(&mut c).expect("fill");
+        let _: () = redis::cmd("SAVE").query(&mut c).expect("save");
+        srv.terminate();
+    }
+    // 2000 keys at 1 ms each: about two seconds of loading.
+    let srv = TestServer::start_in_loading(&dir, &["--key-load-delay", "1000"]);
+    let mut raw = srv.raw();
+    assert_eq!(q(&mut raw, &["GET", "k1"]), "-LOADING Redis is loading the dataset in memory\r\n");
+    let info = q(&mut raw, &["INFO", "persistence"]);
+    assert!(info.contains("\r\nloading:1\r\n") && info.contains("loading_eta_seconds:"), "{info}");
+    // As in Redis, even PING waits for the load; INFO and CONFIG do not.
+    assert_eq!(q(&mut raw, &["PING"]), "-LOADING Redis is loading the dataset in memory\r\n");
+    assert!(q(&mut raw, &["CONFIG", "GET", "port"]).starts_with("*2"));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while q(&mut raw, &["GET", "k1"]).starts_with("-LOADING") {
+        assert!(Instant::now() < deadline, "never finished loading");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(q(&mut raw, &["GET", "k1999"]), "$1\r\nv\r\n");
+    assert!(q(&mut raw, &["INFO", "persistence"]).contains("\r\nloading:0\r\n"));
+    drop(srv);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -317,6 +317,21 @@ fn persistence(srv: &Server, t: &mut String) {
     ] {
         field!(t, k, v);
     }
+    if loading {
+        // While loading, as Redis: where the load stands.
+        let total = p.loading_total.load(Relaxed);
+        let done = p.loading_loaded.load(Relaxed);
+        let started = p.loading_started.load(Relaxed);
+        let elapsed = (larder_engine::clock::now_ms() / 1000).saturating_sub(started);
+        let perc = f64::from_bits(p.loading_perc.load(Relaxed));
+        let eta = if done > 0 && total > done { elapsed * (total - done) / done } else { 1 };
+        field!(t, "loading_start_time", started);
+        field!(t, "loading_total_bytes", total);
+        field!(t, "loading_rdb_used_mem", 0);
+        field!(t, "loading_loaded_bytes", done);
+        field!(t, "loading_loaded_perc", format!("{perc:.2}"));
+        field!(t, "loading_eta_seconds", eta);
+    }
 }
 
 fn stats(srv: &Server, t: &mut String) {

@@ -35,6 +35,12 @@ pub struct Persist {
     pub loading: AtomicBool,
     /// Progress of the load in percent (f64 bits).
     pub loading_perc: AtomicU64,
+    /// Bytes of the file being loaded, and bytes loaded so far.
+    pub loading_total: AtomicU64,
+    /// Bytes loaded so far.
+    pub loading_loaded: AtomicU64,
+    /// Unix time (s) the load began.
+    pub loading_started: AtomicU64,
     /// Keys loaded and skipped as expired by the last load.
     pub last_load: [AtomicU64; 2],
     /// BGSAVE SCHEDULE asked for a save once nothing else runs.
@@ -188,6 +194,7 @@ pub fn reload(srv: &Server) -> Result<(), String> {
 /// Loads the configured dump file at start, if there is one. An unreadable or corrupt file
 /// stops start-up (as Redis does), with the reason.
 pub fn load_at_start(srv: &Server) -> Result<(), String> {
+    srv.persist.loading_started.store(now_s(), Relaxed);
     // With the append-only file on, it alone is the dataset (as in Redis).
     if srv.config.read().appendonly {
         aof::load::load_at_start(srv)?;

@@ -226,10 +226,10 @@ pub fn load(srv: &Server, path: &Path) -> Result<(u64, u64), String> {
         let c = srv.config.read();
         (srv.hot.limits(), c.databases, c.rdbchecksum)
     };
-    let mut v = Loader { srv, now: clock::now_ms(), loaded: 0, expired: 0, started };
-    srv.persist.loading.store(true, Relaxed);
+    let delay_us = srv.config.read().key_load_delay.max(0) as u64;
+    let mut v = Loader { srv, now: clock::now_ms(), loaded: 0, expired: 0, started, delay_us };
+    srv.persist.loading_total.store(data.len() as u64, Relaxed);
     let r = file::load(&data, &limits, databases, checksum, &mut v);
-    srv.persist.loading.store(false, Relaxed);
     let info = r.map_err(|e: RdbError| format!("Error loading {}: {e}", path.display()))?;
     log::notice(&format!(
         "Done loading RDB (version {}), keys loaded: {}, keys expired: {}, in {:.3} seconds",
@@ -247,6 +247,7 @@ struct Loader<'a> {
     loaded: u64,
     expired: u64,
     started: Instant,
+    delay_us: u64,
 }
 
 impl Visitor for Loader<'_> {
@@ -293,13 +294,19 @@ impl Visitor for Loader<'_> {
         }
         shard.put_entry(&k, entry);
         shard.events = Default::default();
+        drop(shard);
         self.loaded += 1;
+        if self.delay_us > 0 {
+            // `key-load-delay` (a testing aid, as in Redis): microseconds per key.
+            std::thread::sleep(std::time::Duration::from_micros(self.delay_us));
+        }
         Ok(())
     }
 
     fn progress(&mut self, done: usize, total: usize) {
         let perc = if total > 0 { done as f64 * 100.0 / total as f64 } else { 100.0 };
         self.srv.persist.loading_perc.store(perc.to_bits(), Relaxed);
+        self.srv.persist.loading_loaded.store(done as u64, Relaxed);
         if done < total {
             log::verbose(&format!(
                 "Loading RDB: {perc:.1}% ({} keys, {:.1} s)",

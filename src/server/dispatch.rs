@@ -118,6 +118,8 @@ pub fn execute<'s>(
             } else if !sess.authenticated && !spec.has(flag::NO_AUTH) && srv.hot.auth_required.load(Relaxed) {
                 abort_multi(sess);
                 reject(srv, sess, out, Some(id), CmdError::Static("NOAUTH Authentication required."));
+            } else if srv.persist.loading.load(Relaxed) && !spec.has(flag::LOADING) {
+                reject(srv, sess, out, Some(id), CmdError::Static("LOADING Redis is loading the dataset in memory"));
             } else if srv.hot.maxmemory.load(Relaxed) > 0 && out_of_memory(srv, sess, spec, worker) {
                 abort_multi(sess);
                 reject(
@@ -217,6 +219,9 @@ fn bgsave_failed_stops_writes(srv: &Server) -> bool {
 /// over the limit with nothing left to evict, and the command may grow memory (a DENYOOM
 /// command, an EXEC queueing one, or anything queued inside MULTI).
 fn out_of_memory(srv: &Server, sess: &Session, spec: &CommandSpec, worker: usize) -> bool {
+    if srv.persist.loading.load(Relaxed) {
+        return false;
+    }
     if super::evict::perform(srv, Some(worker), None) != super::evict::State::Fail {
         return false;
     }

@@ -371,16 +371,6 @@ pub fn run(argv: &[String]) -> i32 {
     srv.startup_memory = larder_engine::memory::used();
     let srv = Arc::new(srv);
     let _ = srv.me.set(Arc::downgrade(&srv));
-    if let Err(e) = crate::persist::load_at_start(&srv).and_then(|_| {
-        if srv.config.read().appendonly {
-            crate::persist::aof::open_at_start(&srv)?;
-        }
-        Ok(())
-    }) {
-        log::warning(&e);
-        log::warning("Fatal error loading the DB, check the file or remove it. Exiting.");
-        return 1;
-    }
     log::notice(&format!(
         "Larder {LARDER_VERSION} (redis_version {REDIS_VERSION}) starting, pid={}, port={}, worker threads={threads}",
         std::process::id(),
@@ -403,11 +393,32 @@ pub fn run(argv: &[String]) -> i32 {
             return 1;
         }
     };
-    cron::start(&srv);
-    crate::persist::aof::start_fsync_thread(&srv);
+    // Clients may connect while the dataset loads: they get -LOADING (INFO shows progress).
+    srv.persist.loading.store(true, Relaxed);
     for l in listeners {
         listener::spawn_acceptor(&srv, l);
     }
+    let loaded = crate::persist::load_at_start(&srv).and_then(|_| {
+        if srv.config.read().appendonly {
+            crate::persist::aof::open_at_start(&srv)?;
+        }
+        Ok(())
+    });
+    srv.persist.loading.store(false, Relaxed);
+    if let Err(e) = loaded {
+        log::warning(&e);
+        log::warning("Fatal error loading the DB, check the file or remove it. Exiting.");
+        srv.shutting_down.store(true, Relaxed);
+        for w in srv.workers.get().into_iter().flatten() {
+            let _ = w.waker.wake();
+        }
+        for h in handles {
+            let _ = h.join();
+        }
+        return 1;
+    }
+    cron::start(&srv);
+    crate::persist::aof::start_fsync_thread(&srv);
     log::notice("Ready to accept connections tcp");
     let mut signals = signals;
     loop {

@@ -21,6 +21,11 @@ pub struct TestServer {
     owns_dir: bool,
 }
 
+thread_local! {
+    /// Set while a test asks for a server that may still be loading.
+    static LOADING_OK: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
 /// True when the server on `conn` reports `pid` as its process id (INFO server), after AUTH
 /// with `password` when the server needs one.
 fn serves_pid(mut conn: TcpStream, pid: u32, password: Option<&str>) -> bool {
@@ -89,6 +94,48 @@ impl TestServer {
         panic!("could not start larder");
     }
 
+    /// Like [`TestServer::start_in`], but returns as soon as the port answers, possibly while
+    /// the dataset is still loading.
+    pub fn start_in_loading(dir: &std::path::Path, extra: &[&str]) -> TestServer {
+        LOADING_OK.with(|l| l.set(true));
+        let s = Self::start_in(dir, extra);
+        LOADING_OK.with(|l| l.set(false));
+        s
+    }
+
+    /// Waits until the server has loaded its dataset (INFO persistence `loading:0`).
+    fn wait_loaded(&self, password: Option<&str>) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            let Ok(mut conn) = TcpStream::connect(("127.0.0.1", self.port)) else { return };
+            let _ = conn.set_read_timeout(Some(Duration::from_secs(5)));
+            let mut req = Vec::new();
+            if let Some(p) = password {
+                req.extend_from_slice(format!("*2\r\n$4\r\nAUTH\r\n${}\r\n{p}\r\n", p.len()).as_bytes());
+            }
+            req.extend_from_slice(b"*2\r\n$4\r\nINFO\r\n$11\r\npersistence\r\n");
+            if conn.write_all(&req).is_err() {
+                return;
+            }
+            let mut text = Vec::new();
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = conn.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                text.extend_from_slice(&buf[..n]);
+                // (Not async_loading:..., which also ends in "loading:".)
+                if text.windows(13).any(|w| w == b"\r\nloading:0\r\n") {
+                    return;
+                }
+                if text.windows(13).any(|w| w == b"\r\nloading:1\r\n") {
+                    break;
+                }
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// Starts a server working in `dir` (which outlives it: for restarts over the same files).
     pub fn start_in(dir: &std::path::Path, extra: &[&str]) -> TestServer {
         for _ in 0..5 {
@@ -133,7 +180,11 @@ impl TestServer {
                 // the port when the server answering on it is the process just started.
                 let password = extra.iter().position(|a| *a == "--requirepass").and_then(|i| extra.get(i + 1));
                 if serves_pid(conn, child.id(), password.copied()) {
-                    return Some(TestServer { child, port, dir, config_path, owns_dir });
+                    let srv = TestServer { child, port, dir, config_path, owns_dir };
+                    if !LOADING_OK.with(|l| l.get()) {
+                        srv.wait_loaded(password.copied());
+                    }
+                    return Some(srv);
                 }
                 let _ = child.kill();
                 let _ = child.wait();

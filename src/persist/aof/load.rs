@@ -18,7 +18,9 @@ pub fn load_at_start(srv: &Server) -> Result<bool, String> {
     let (dir, _, mpath) = paths(srv);
     let Some(m) = Manifest::read(&mpath)? else { return Ok(false) };
     let truncated_ok = srv.config.read().aof_load_truncated;
-    let _x = srv.keyspace.exclusive();
+    // Clients are connected already but run nothing that locks more than one shard while
+    // loading (-LOADING); the background gate keeps whole-keyspace work out until the end.
+    let _gate = srv.keyspace.gate(srv.worker_count);
     let mut sess =
         Session::new(std::sync::Arc::new(ClientShared::new(0, String::new(), String::new(), -1, 0, 0)), true);
     if let Some(base) = &m.base {
