@@ -3,6 +3,7 @@
 
 pub mod aof;
 pub mod check;
+pub mod mapped;
 pub mod rdb;
 
 use std::path::PathBuf;

@@ -220,7 +220,7 @@ fn write_to(srv: &Server, s: &Started, gate: Option<usize>, tmp: &Path) -> Resul
 /// Loads `path` into the (empty) keyspace and function libraries. Returns (keys loaded,
 /// keys skipped as expired).
 pub fn load(srv: &Server, path: &Path) -> Result<(u64, u64), String> {
-    let data = fs::read(path).map_err(|e| format!("Error reading {}: {e}", path.display()))?;
+    let data = super::mapped::Mapped::open(path).map_err(|e| format!("Error reading {}: {e}", path.display()))?;
     let started = Instant::now();
     let (limits, databases, checksum) = {
         let c = srv.config.read();

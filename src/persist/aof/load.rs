@@ -10,6 +10,7 @@ use larder_resp::{Args, OwnedArgs, Parse, ParseLimits, Request, RequestParser};
 
 use super::manifest::Manifest;
 use super::paths;
+use crate::persist::mapped::Mapped;
 use crate::server::client::{ClientShared, Session};
 use crate::server::{dispatch, log, Server};
 
@@ -25,7 +26,7 @@ pub fn load_at_start(srv: &Server) -> Result<bool, String> {
         Session::new(std::sync::Arc::new(ClientShared::new(0, String::new(), String::new(), -1, 0, 0)), true);
     if let Some(base) = &m.base {
         let path = dir.join(&base.name);
-        let head = std::fs::read(&path).map_err(|e| format!("Can't open the AOF base {}: {e}", path.display()))?;
+        let head = Mapped::open(&path).map_err(|e| format!("Can't open the AOF base {}: {e}", path.display()))?;
         if head.starts_with(b"REDIS") {
             crate::persist::rdb::load(srv, &path)?;
         } else {
@@ -35,9 +36,9 @@ pub fn load_at_start(srv: &Server) -> Result<bool, String> {
     let last = m.incrs.len().saturating_sub(1);
     for (i, p) in m.incrs.iter().enumerate() {
         let path = dir.join(&p.name);
-        let data = match std::fs::read(&path) {
+        let data = match Mapped::open(&path) {
             Ok(d) => d,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound && i == last => Vec::new(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && i == last => Mapped::Read(Vec::new()),
             Err(e) => return Err(format!("Can't open the append-only file {}: {e}", path.display())),
         };
         replay(srv, &mut sess, &path, &data, i == last && truncated_ok)?;
