@@ -195,19 +195,33 @@ pub struct LoadInfo {
 
 const PROGRESS_EVERY: usize = 4 << 20;
 
-/// Reads the version from a file's header.
+/// Valkey 9's own format: magic `VALKEY`, three version digits.
+pub const VALKEY_VERSION: u16 = 80;
+
+/// Reads the version from a file's header: `REDIS` and four digits (1 to 12), or Valkey 9's
+/// `VALKEY080`.
 pub fn read_header(data: &[u8]) -> Result<u16> {
     let head = data.get(..9).ok_or(RdbError::Truncated)?;
-    if &head[..5] != b"REDIS" {
+    let digits = if &head[..5] == b"REDIS" {
+        &head[5..]
+    } else if &head[..6] == b"VALKEY" {
+        &head[6..]
+    } else {
         return Err(RdbError::Corrupt("wrong signature trying to load DB from file"));
-    }
-    let digits = std::str::from_utf8(&head[5..]).map_err(|_| RdbError::Corrupt("bad RDB version"))?;
+    };
+    let digits = std::str::from_utf8(digits).map_err(|_| RdbError::Corrupt("bad RDB version"))?;
     let version: u16 = digits.parse().map_err(|_| RdbError::Corrupt("bad RDB version"))?;
-    if !(1..=RDB_VERSION_MAX).contains(&version) {
+    let known =
+        if &head[..6] == b"VALKEY" { version == VALKEY_VERSION } else { (1..=RDB_VERSION_MAX).contains(&version) };
+    if !known {
         return Err(RdbError::Corrupt("can't handle RDB format version"));
     }
     Ok(version)
 }
+
+/// The first object type whose meaning differs between Redis 7.4 and Valkey 9 (22 and up:
+/// Redis's hashes with field TTLs, Valkey's own hash type).
+const DIVERGING_TYPES: u8 = 22;
 
 /// Loads a whole RDB file held in `data`, verifying its checksum when `verify` is set and
 /// the file carries one. Values are built with `limits`. Databases at or beyond `databases`
@@ -260,6 +274,9 @@ pub fn load(data: &[u8], limits: &Limits, databases: usize, verify: bool, v: &mu
             }
             opcodes::FUNCTION_PRE_GA => return Err(RdbError::Corrupt("pre-release function format is not supported")),
             opcodes::MODULE_AUX => return Err(RdbError::UnsupportedType(op)),
+            t if version == VALKEY_VERSION && (DIVERGING_TYPES..opcodes::SLOT_INFO).contains(&t) => {
+                return Err(RdbError::UnsupportedType(t));
+            }
             t => {
                 let key = read_string(&mut r)?.into_owned();
                 let value = decode::read_typed(&mut r, t, limits)?;
@@ -366,6 +383,20 @@ mod tests {
         bad[n - 12] ^= 0x55;
         assert!(load(&bad, &Limits::default(), 16, true, &mut Collect::default()).is_err());
         assert!(load(&bad, &Limits::default(), 16, false, &mut Collect::default()).is_ok());
+    }
+
+    #[test]
+    fn valkey_9_files_load_when_they_use_shared_types() {
+        let mut file = sample_file(false);
+        file[..9].copy_from_slice(b"VALKEY080");
+        let info = load(&file, &Limits::default(), 16, true, &mut Collect::default()).expect("load");
+        assert_eq!((info.version, info.keys), (80, 3));
+        file[..9].copy_from_slice(b"VALKEY081");
+        assert!(load(&file, &Limits::default(), 16, true, &mut Collect::default()).is_err());
+        // Type 22 means a different thing in Valkey 9 than in Redis 7.4: refused, not misread.
+        let mut w = b"VALKEY080".to_vec();
+        w.extend_from_slice(&[opcodes::SELECTDB, 0, 22, 1, b'k', 0]);
+        assert_eq!(load(&w, &Limits::default(), 16, true, &mut Collect::default()), Err(RdbError::UnsupportedType(22)));
     }
 
     #[test]
