@@ -341,3 +341,39 @@ fn a_failing_aof_write_is_reported_and_stops_writes() {
     drop(srv);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn without_the_rdb_preamble_the_base_is_commands() {
+    let dir = scratch_dir("preamble");
+    let before = {
+        let mut srv = TestServer::start_in(&dir, &["--appendonly", "yes", "--aof-use-rdb-preamble", "no"]);
+        let mut c = srv.client();
+        workload(&mut c);
+        let members: Vec<String> = (0..200).map(|i| format!("m{i}")).collect();
+        let _: i64 = redis::cmd("SADD").arg("bigset").arg(&members).query(&mut c).expect("sadd");
+        let _: i64 = redis::cmd("ZADD").arg("z").arg(&["1.5", "a", "-inf", "b"]).query(&mut c).expect("zadd");
+        let _: String = redis::cmd("FUNCTION")
+            .arg("LOAD")
+            .arg("#!lua name=keep\nredis.register_function('k', function() return 1 end)")
+            .query(&mut c)
+            .expect("function");
+        let _: String = redis::cmd("BGREWRITEAOF").query(&mut c).expect("bgrewriteaof");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while info_int(&mut c, "aof_rewrites") < 1 {
+            assert!(Instant::now() < deadline, "rewrite never finished");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let snap = snapshot(&mut c);
+        kill9(&mut srv);
+        snap
+    };
+    let base = std::fs::read(dir.join("appendonlydir/appendonly.aof.2.base.aof")).expect("base in AOF form");
+    assert!(base.starts_with(b"*"), "the base holds commands");
+    let srv = TestServer::start_in(&dir, &["--appendonly", "yes"]);
+    let mut c = srv.client();
+    assert_eq!(snapshot(&mut c), before);
+    let n: i64 = redis::cmd("FCALL").arg("k").arg(0).query(&mut c).expect("fcall");
+    assert_eq!(n, 1);
+    drop(srv);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -30,6 +30,15 @@ use crate::server::{log, Server};
 /// exists in version 10, except hashes with field TTLs, which only Redis 7.4 and later read.
 pub const FILE_VERSION: u16 = 10;
 
+/// How a snapshot file is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// An RDB file (dump.rdb, or an AOF base with the RDB preamble).
+    Rdb,
+    /// Commands (an AOF base with `aof-use-rdb-preamble no`).
+    Commands,
+}
+
 /// Entries the saver serializes per shard lock.
 const STEP_ENTRIES: usize = 512;
 
@@ -38,6 +47,7 @@ pub struct Sink {
     buf: Mutex<SinkBuf>,
     opts: Options,
     now: u64,
+    format: Format,
 }
 
 #[derive(Default)]
@@ -47,8 +57,8 @@ struct SinkBuf {
 }
 
 impl Sink {
-    fn new(opts: Options) -> Self {
-        Sink { buf: Mutex::new(SinkBuf::default()), opts, now: clock::now_ms() }
+    fn new(opts: Options, format: Format) -> Self {
+        Sink { buf: Mutex::new(SinkBuf::default()), opts, now: clock::now_ms(), format }
     }
 
     /// Takes what writers preserved so far.
@@ -63,7 +73,7 @@ impl SnapshotSink for Sink {
     fn save(&self, db: usize, e: &Entry) {
         let mut b = self.buf.lock();
         let b = &mut *b;
-        encode(&mut b.bytes, &mut b.db, db, e, &self.opts, self.now);
+        encode(&mut b.bytes, &mut b.db, db, e, &self.opts, self.now, self.format);
     }
 }
 
@@ -79,8 +89,13 @@ fn access_of(e: &Entry) -> Access {
 
 /// Appends `e` (database `db`) to `out`, switching database first when needed. Keys already
 /// expired are left out (a load would drop them).
-fn encode(out: &mut Vec<u8>, cur: &mut Option<usize>, db: usize, e: &Entry, opts: &Options, now: u64) {
+fn encode(out: &mut Vec<u8>, cur: &mut Option<usize>, db: usize, e: &Entry, opts: &Options, now: u64, format: Format) {
     if e.expire_ms().is_some_and(|t| t <= now) {
+        return;
+    }
+    if format == Format::Commands {
+        super::aof::commands::select(out, cur, db);
+        super::aof::commands::entry(out, e);
         return;
     }
     if *cur != Some(db) {
@@ -121,20 +136,31 @@ pub struct Started {
     checksum: bool,
     target: PathBuf,
     started: Instant,
+    format: Format,
 }
 
 /// Begins a snapshot. The caller holds every gate ([`larder_engine::Keyspace::exclusive`]).
 pub fn begin(srv: &Server) -> Started {
     let target = options(srv).2;
-    begin_to(srv, target)
+    begin_to(srv, target, Format::Rdb)
 }
 
 /// Begins a snapshot to be written at `target` (an AOF base). The caller holds every gate.
-pub fn begin_to(srv: &Server, target: PathBuf) -> Started {
+pub fn begin_to(srv: &Server, target: PathBuf, format: Format) -> Started {
     let (opts, checksum, _) = options(srv);
-    let sink = Arc::new(Sink::new(opts));
+    let sink = Arc::new(Sink::new(opts, format));
     srv.keyspace.begin_snapshot(sink.clone());
-    Started { sink, preamble: preamble(srv), opts, checksum, target, started: Instant::now() }
+    let preamble = match format {
+        Format::Rdb => preamble(srv),
+        Format::Commands => {
+            let mut out = Vec::new();
+            for code in srv.scripting.library_codes() {
+                super::aof::commands::function(&mut out, &code);
+            }
+            out
+        }
+    };
+    Started { sink, preamble, opts, checksum, target, started: Instant::now(), format }
 }
 
 /// Writes the snapshot `s` to disk. `gate` is the gate index to hold while touching shards
@@ -182,7 +208,11 @@ fn write_to(srv: &Server, s: &Started, gate: Option<usize>, tmp: &Path) -> Resul
         )
     })?;
     let io = |e: std::io::Error| format!("Write error saving DB on disk: {e}");
-    let mut w = FileWriter::new(BufWriter::with_capacity(1 << 20, f), FILE_VERSION, s.checksum).map_err(io)?;
+    let buffered = BufWriter::with_capacity(1 << 20, f);
+    let mut w = match s.format {
+        Format::Rdb => Out::Rdb(FileWriter::new(buffered, FILE_VERSION, s.checksum).map_err(io)?),
+        Format::Commands => Out::Plain(buffered, 0),
+    };
     w.write(&s.preamble).map_err(io)?;
     let mut chunk = Vec::with_capacity(1 << 20);
     let now = s.sink.now;
@@ -197,7 +227,7 @@ fn write_to(srv: &Server, s: &Started, gate: Option<usize>, tmp: &Path) -> Resul
                     let _g = gate.map(|g| srv.keyspace.gate(g));
                     let mut sh = srv.keyspace.db(db).lock(shard);
                     let mut cur = None;
-                    sh.snapshot_step(STEP_ENTRIES, |d, e| encode(&mut chunk, &mut cur, d, e, &s.opts, now))
+                    sh.snapshot_step(STEP_ENTRIES, |d, e| encode(&mut chunk, &mut cur, d, e, &s.opts, now, s.format))
                 };
                 w.write(&chunk).map_err(io)?;
                 let preserved = s.sink.take();
@@ -210,11 +240,46 @@ fn write_to(srv: &Server, s: &Started, gate: Option<usize>, tmp: &Path) -> Resul
     }
     let preserved = s.sink.take();
     w.write(&preserved).map_err(io)?;
-    let written = w.written() + 9;
+    let written = w.written();
     let buf = w.finish().map_err(io)?;
     let f = buf.into_inner().map_err(|e| io(e.into_error()))?;
     f.sync_all().map_err(io)?;
     Ok(written)
+}
+
+/// Where snapshot bytes go: an RDB file (header, checksum, EOF) or plain commands.
+enum Out {
+    Rdb(FileWriter<BufWriter<File>>),
+    Plain(BufWriter<File>, u64),
+}
+
+impl Out {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        match self {
+            Out::Rdb(w) => w.write(bytes),
+            Out::Plain(w, n) => {
+                *n += bytes.len() as u64;
+                std::io::Write::write_all(w, bytes)
+            }
+        }
+    }
+
+    fn written(&self) -> u64 {
+        match self {
+            Out::Rdb(w) => w.written() + 9,
+            Out::Plain(_, n) => *n,
+        }
+    }
+
+    fn finish(self) -> std::io::Result<BufWriter<File>> {
+        match self {
+            Out::Rdb(w) => w.finish(),
+            Out::Plain(mut w, _) => {
+                std::io::Write::flush(&mut w)?;
+                Ok(w)
+            }
+        }
+    }
 }
 
 /// Loads `path` into the (empty) keyspace and function libraries. Returns (keys loaded,

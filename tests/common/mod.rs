@@ -442,7 +442,9 @@ pub fn have_redis_server(what: &str) -> bool {
     }
     let found = redis_server_runs();
     if !found {
-        eprintln!("!!! redis-server not found and could not be installed: {what} SKIPPED (apt-get install redis-server)");
+        eprintln!(
+            "!!! redis-server not found and could not be installed: {what} SKIPPED (apt-get install redis-server)"
+        );
     }
     found
 }

@@ -13,6 +13,7 @@
 //!   snapshot begins; the snapshot becomes the new base and the manifest then names the new
 //!   base and the new incremental file, and the old files are deleted.
 
+pub mod commands;
 pub mod load;
 pub mod manifest;
 pub mod propagate;
@@ -334,6 +335,15 @@ fn dir_size(dir: &Path, m: &Manifest) -> u64 {
         .sum()
 }
 
+/// The form of a new base (`aof-use-rdb-preamble`) and its file extension.
+fn base_format(srv: &Server) -> (crate::persist::rdb::Format, &'static str) {
+    if srv.config.read().aof_use_rdb_preamble {
+        (crate::persist::rdb::Format::Rdb, "rdb")
+    } else {
+        (crate::persist::rdb::Format::Commands, "aof")
+    }
+}
+
 /// Opens the AOF for appending after start-up (the dataset is loaded): the last incremental
 /// file of an existing manifest, or a new AOF (base written now from the dataset, then an
 /// empty incremental file). Turns logging on.
@@ -343,9 +353,10 @@ pub fn open_at_start(srv: &Server) -> Result<(), String> {
     let mut m = Manifest::read(&mpath)?.unwrap_or_default();
     if m.base.is_none() && m.incrs.is_empty() {
         // A new AOF: its base is the dataset as it is now.
-        let base = Part { name: format!("{name}.1.base.rdb"), seq: 1, kind: Kind::Base };
+        let (format, ext) = base_format(srv);
+        let base = Part { name: format!("{name}.1.base.{ext}"), seq: 1, kind: Kind::Base };
         let _x = srv.keyspace.exclusive();
-        let started = crate::persist::rdb::begin_to(srv, dir.join(&base.name));
+        let started = crate::persist::rdb::begin_to(srv, dir.join(&base.name), format);
         crate::persist::rdb::write(srv, started, None)?;
         m.base = Some(base);
     }
@@ -398,10 +409,11 @@ pub fn start_rewrite(srv: &Arc<Server>) -> Result<(), String> {
         part
     };
     let base_seq = srv.aof.out.lock().as_ref().map_or(1, |o| o.manifest.next_seq(Kind::Base));
-    let base = Part { name: format!("{name}.{base_seq}.base.rdb"), seq: base_seq, kind: Kind::Base };
+    let (format, ext) = base_format(srv);
+    let base = Part { name: format!("{name}.{base_seq}.base.{ext}"), seq: base_seq, kind: Kind::Base };
     srv.aof.rewriting.store(true, Relaxed);
     srv.persist.bgsave_running.store(true, Relaxed);
-    let started = crate::persist::rdb::begin_to(srv, dir.join(&base.name));
+    let started = crate::persist::rdb::begin_to(srv, dir.join(&base.name), format);
     let srv2 = srv.clone();
     let gate = srv.worker_count;
     let spawned = std::thread::Builder::new().name("larder-aofrw".into()).spawn(move || {
