@@ -106,7 +106,11 @@ fn save_then_restart_restores_every_type_encoding_and_ttl() {
         assert_eq!(info_int(&mut c, "rdb_saves"), 1);
         assert_eq!(srv.terminate(), Some(0));
     }
-    assert!(dir.join("dump.rdb").exists());
+    let dump = std::fs::read(dir.join("dump.rdb")).expect("dump.rdb");
+    assert!(dump.starts_with(b"REDIS0010"));
+    // SELECTDB 0 then RESIZEDB 13 keys, 2 with a TTL; and the same for database 5 (1 key).
+    assert!(dump.windows(5).any(|w| w == [0xFE, 0x00, 0xFB, 13, 2]), "no size hints for db 0");
+    assert!(dump.windows(5).any(|w| w == [0xFE, 0x05, 0xFB, 1, 0]), "no size hints for db 5");
     let srv = TestServer::start_in(&dir, &[]);
     let mut c = srv.client();
     verify(&mut c);

@@ -137,6 +137,8 @@ pub struct Started {
     target: PathBuf,
     started: Instant,
     format: Format,
+    /// (keys, keys with a TTL) of each database when the snapshot began.
+    sizes: Vec<(usize, usize)>,
 }
 
 /// Begins a snapshot. The caller holds every gate ([`larder_engine::Keyspace::exclusive`]).
@@ -160,7 +162,8 @@ pub fn begin_to(srv: &Server, target: PathBuf, format: Format) -> Started {
             out
         }
     };
-    Started { sink, preamble, opts, checksum, target, started: Instant::now(), format }
+    let sizes = (0..srv.keyspace.db_count()).map(|db| srv.keyspace.db_counts(db)).collect();
+    Started { sink, preamble, opts, checksum, target, started: Instant::now(), format, sizes }
 }
 
 /// Writes the snapshot `s` to disk. `gate` is the gate index to hold while touching shards
@@ -217,6 +220,16 @@ fn write_to(srv: &Server, s: &Started, gate: Option<usize>, tmp: &Path) -> Resul
     let mut chunk = Vec::with_capacity(1 << 20);
     let now = s.sink.now;
     for db in 0..srv.keyspace.db_count() {
+        // Redis's size hints for each database that holds keys (as counted when the snapshot
+        // began; the loader only sizes its tables with them).
+        if let Some(&(keys, expires)) = s.sizes.get(db).filter(|(k, _)| *k > 0) {
+            if s.format == Format::Rdb {
+                let mut hint = Vec::new();
+                file::encode_select_db(&mut hint, db);
+                file::encode_resize_db(&mut hint, keys, expires);
+                w.write(&hint).map_err(io)?;
+            }
+        }
         for shard in 0..SHARDS {
             loop {
                 if srv.persist.cancel_save.load(Relaxed) {
