@@ -170,9 +170,10 @@ impl Conn {
     }
 
     /// Reads what is available, runs every complete request and writes the replies.
-    /// With `defer`, replies are left in the buffer (the caller flushes after one append-only
-    /// file sync for every connection it served: group commit); [`Conn::has_output`] tells.
-    pub fn on_readable(&mut self, srv: &Server, worker: usize, defer: bool) -> Status {
+    /// Replies are left in the buffer (the worker flushes every connection it served at the
+    /// end of its round, after one append-only file sync); [`Conn::has_output`] tells. A
+    /// connection the peer closed is flushed at once.
+    pub fn on_readable(&mut self, srv: &Server, worker: usize) -> Status {
         let mut read_total = 0usize;
         let mut eof = false;
         loop {
@@ -207,7 +208,7 @@ impl Conn {
             super::log::warning("Closing client that reached max query buffer length");
             return Status::Close;
         }
-        let st = if defer && !eof && self.has_output() { Status::Open } else { self.flush(srv) };
+        let st = if !eof && self.has_output() { Status::Open } else { self.flush(srv) };
         if st == Status::Close || eof {
             return Status::Close;
         }

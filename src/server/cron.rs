@@ -28,13 +28,13 @@ pub fn start(srv: &Arc<Server>) {
                 // Redis bounds this work to a quarter of each period.
                 active_expire(&srv, slot, period / 4);
             }
+            super::evict::evict_clients(&srv);
             if srv.hot.evicting.load(Relaxed) || super::evict::over_limit(&srv) {
                 // Eviction a command left unfinished (or memory that grew while idle):
                 // continue it within the same quarter-period budget as active expiry.
                 let _gate = srv.keyspace.gate(slot);
                 super::evict::perform(&srv, None, Some(period / 4));
             }
-            super::evict::evict_clients(&srv);
             crate::persist::cron(&srv);
             crate::persist::aof::cron(&srv);
             srv.stats.sample(clock::now_ms());

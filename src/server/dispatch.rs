@@ -178,6 +178,10 @@ pub fn execute<'s>(
         }
     }
     ThreadStats::add(&tstats.commands, 1);
+    if srv.hot.maxmemory_clients.load(Relaxed) != 0 {
+        // The reply just added counts at once (replies of a round are written at its end).
+        srv.clients.set_buffers(&sess.shared, None, Some(out.capacity()));
+    }
     if outcome == Outcome::Done && sess.reply_mode != ReplyMode::On {
         // (Un)subscribe confirmations are pushed (in RESP2 too), so CLIENT REPLY OFF/SKIP do
         // not hide them, as in Redis.

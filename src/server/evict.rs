@@ -70,8 +70,15 @@ pub fn perform(srv: &Server, worker: Option<usize>, budget: Option<Duration>) ->
     let max = srv.hot.maxmemory.load(Relaxed);
     let mut used = if max == 0 { 0 } else { used_for_eviction() };
     if used > max && srv.hot.maxmemory_clients.load(Relaxed) != 0 {
-        // Clients already evicted hold memory only until their worker closes them.
-        used = used.saturating_sub(closing_clients_memory(srv));
+        // As Redis: clients over their own limit go before any key does, and clients already
+        // evicted hold memory only until their worker closes them.
+        evict_clients(srv);
+        // Memory that client eviction answers for is not the keys' to give back: clients
+        // being closed, and what live clients hold beyond maxmemory-clients (another worker
+        // may be evicting them right now).
+        let (closing, live) = clients_memory(srv);
+        let excess = live.saturating_sub(client_limit(srv));
+        used = used_for_eviction().saturating_sub(closing + excess);
     }
     if used <= max {
         srv.hot.evicting.store(false, Relaxed);
@@ -183,10 +190,17 @@ fn closing(c: &super::client::ClientShared) -> bool {
     c.kill.load(Relaxed) || c.flags.load(Relaxed) & super::client::cflag::CLOSE_ASAP != 0
 }
 
-/// Memory held by clients that client eviction disconnected but their worker has not closed
-/// yet.
-fn closing_clients_memory(srv: &Server) -> u64 {
-    srv.clients.all().iter().filter(|c| closing(c)).map(|c| c.memory() as u64).sum()
+/// Memory held by clients being closed (client eviction disconnected them, their worker has
+/// not closed them yet), and by the other clients.
+fn clients_memory(srv: &Server) -> (u64, u64) {
+    srv.clients.all().iter().fold((0, 0), |(closing_mem, live), c| {
+        let m = c.memory() as u64;
+        if closing(c) {
+            (closing_mem + m, live)
+        } else {
+            (closing_mem, live + m)
+        }
+    })
 }
 
 /// Folds one eviction's shard events into the statistics, keyspace events and tracking

@@ -127,7 +127,8 @@ impl Worker<'_> {
             for slot in std::mem::take(&mut pending) {
                 self.on_ready(slot, true, &mut pending);
             }
-            // Group commit: one append-only file write (and fsync) for every reply of the round.
+            // Group commit: one append-only file write (and fsync) for every reply of the round,
+            // then the replies.
             if !self.deferred.is_empty() {
                 self.srv.aof.sync_before_reply();
                 for slot in std::mem::take(&mut self.deferred) {
@@ -152,9 +153,11 @@ impl Worker<'_> {
 
     fn on_ready(&mut self, slot: usize, readable: bool, pending: &mut Vec<usize>) {
         let Some(Some(conn)) = self.conns.get_mut(slot) else { return };
-        let defer = self.srv.aof.on.load(Relaxed);
-        let status = if readable { conn.on_readable(self.srv, self.index, defer) } else { conn.flush(self.srv) };
-        if defer && status == Status::Open && conn.has_output() && !self.deferred.contains(&slot) {
+        // Replies wait until every ready connection was served, then go out together (with
+        // one append-only file sync before them): a client multiplexing many connections
+        // then finds many replies per wake-up, as with Redis's write-before-sleep.
+        let status = if readable { conn.on_readable(self.srv, self.index) } else { conn.flush(self.srv) };
+        if status == Status::Open && conn.has_output() && !self.deferred.contains(&slot) {
             self.deferred.push(slot);
         }
         self.track_blocked(slot);
