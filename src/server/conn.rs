@@ -50,6 +50,8 @@ const IDLE_SPANS_KEEP: usize = 1024;
 
 /// A client connection owned by a worker.
 pub struct Conn {
+    /// Queued for the worker's end-of-round flush.
+    pub flush_queued: bool,
     stream: mio::net::TcpStream,
     /// Read buffer: initialized bytes; the unparsed input is `rbuf[rstart..rend]`.
     rbuf: Vec<u8>,
@@ -82,6 +84,7 @@ impl Conn {
             req: Request::new(),
             sess: Session::new(shared, authenticated),
             write_blocked: false,
+            flush_queued: false,
             blocked: None,
             soft_limit_since: None,
         }

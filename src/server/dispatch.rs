@@ -401,10 +401,12 @@ pub fn run_locked(
     let start = Instant::now();
     locked.set_touch(!sess.no_touch || spec.name == "touch");
     locked.set_writing(spec.has(flag::WRITE));
-    let (db, mark, dirty_before) = (sess.db, out.len(), locked.dirty());
+    // What the append-only file needs to know of the command (nothing when it is off).
+    let logging = srv.aof.on.load(Relaxed);
+    let (db, mark, dirty_before) = (sess.db, out.len(), if logging { locked.dirty() } else { 0 });
     let mut ctx = Ctx { srv, sess, keys: locked, out, now, spec, id, blocked: None, may_block };
     let result = (spec.handler)(&mut ctx, args);
-    if result.is_ok() || locked.dirty() > dirty_before {
+    if logging && (result.is_ok() || locked.dirty() > dirty_before) {
         let worker = Some(super::stats::Stats::slot()).filter(|&w| w < srv.worker_count);
         let tx = sess.aof_tx.as_mut();
         crate::persist::aof::log_effects(srv, db, locked, spec, args, &out[mark..], dirty_before, tx, worker);
@@ -624,11 +626,12 @@ fn call(
 ) -> (Result<(), CmdError>, Option<BlockRequest>) {
     locked.set_touch(!sess.no_touch || spec.name == "touch");
     locked.set_writing(spec.has(flag::WRITE));
-    let (db, mark, dirty_before) = (sess.db, out.len(), locked.dirty());
+    let logging = srv.aof.on.load(Relaxed);
+    let (db, mark, dirty_before) = (sess.db, out.len(), if logging { locked.dirty() } else { 0 });
     let mut ctx = Ctx { srv, sess, keys: locked, out, now, spec, id, blocked: None, may_block: true };
     let r = (spec.handler)(&mut ctx, args);
     let blocked = ctx.blocked;
-    if blocked.is_none() && (r.is_ok() || locked.dirty() > dirty_before) {
+    if logging && blocked.is_none() && (r.is_ok() || locked.dirty() > dirty_before) {
         let worker = Some(super::stats::Stats::slot()).filter(|&w| w < srv.worker_count);
         crate::persist::aof::log_effects(srv, db, locked, spec, args, &out[mark..], dirty_before, None, worker);
     }

@@ -133,6 +133,7 @@ impl Worker<'_> {
                 self.srv.aof.sync_before_reply();
                 for slot in std::mem::take(&mut self.deferred) {
                     if let Some(Some(c)) = self.conns.get_mut(slot) {
+                        c.flush_queued = false;
                         if c.flush(self.srv) == Status::Close {
                             self.close(slot);
                         }
@@ -157,7 +158,8 @@ impl Worker<'_> {
         // one append-only file sync before them): a client multiplexing many connections
         // then finds many replies per wake-up, as with Redis's write-before-sleep.
         let status = if readable { conn.on_readable(self.srv, self.index) } else { conn.flush(self.srv) };
-        if status == Status::Open && conn.has_output() && !self.deferred.contains(&slot) {
+        if status == Status::Open && conn.has_output() && !conn.flush_queued {
+            conn.flush_queued = true;
             self.deferred.push(slot);
         }
         self.track_blocked(slot);

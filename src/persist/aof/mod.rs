@@ -261,12 +261,10 @@ pub fn log_effects(
     worker: Option<usize>,
 ) {
     use crate::commands::spec::flag;
+    // Called only while the log is on; expired keys taken here are published here too.
     let expired = locked.take_expired_keys();
     for (kdb, key) in &expired {
         super::super::server::notify::notify(srv, larder_engine::notify::EXPIRED, "expired", key, *kdb, worker);
-    }
-    if !srv.aof.on.load(Relaxed) {
-        return;
     }
     for (kdb, key) in expired {
         let del = vec![b"DEL".to_vec(), key.to_vec()];
