@@ -215,8 +215,27 @@ impl Aof {
 
     /// The `everysec` fsync: writes what is buffered and fsyncs it.
     pub fn fsync_tick(&self) {
-        if self.on.load(Relaxed) && self.fsync.load(Relaxed) == fsync::EVERYSEC {
-            self.flush(true, self.appended.load(Relaxed));
+        if !self.on.load(Relaxed) || self.fsync.load(Relaxed) != fsync::EVERYSEC {
+            return;
+        }
+        // Write out the buffer under the lock, fsync outside it (through a second handle of
+        // the same file), so workers writing replies never wait for the disk.
+        self.flush(false, self.appended.load(Relaxed));
+        let (handle, upto) = {
+            let out = self.out.lock();
+            let Some(o) = out.as_ref() else { return };
+            (o.file.try_clone(), self.written.load(Relaxed))
+        };
+        if self.synced.load(Relaxed) >= upto {
+            return;
+        }
+        match handle.and_then(|f| f.sync_data()) {
+            Ok(()) => self.synced.store(upto, Relaxed),
+            Err(e) => {
+                log::warning(&format!("Can't fsync the AOF file: {e}"));
+                *self.write_error.lock() = e.to_string();
+                self.write_failed.store(true, Relaxed);
+            }
         }
     }
 
