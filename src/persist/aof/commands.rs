@@ -9,17 +9,7 @@ use larder_engine::{Entry, Object, ValueRef};
 pub const ITEMS_PER_COMMAND: usize = 64;
 
 fn command(out: &mut Vec<u8>, parts: &[&[u8]]) {
-    let mut n = itoa::Buffer::new();
-    out.push(b'*');
-    out.extend_from_slice(n.format(parts.len()).as_bytes());
-    out.extend_from_slice(b"\r\n");
-    for p in parts {
-        out.push(b'$');
-        out.extend_from_slice(n.format(p.len()).as_bytes());
-        out.extend_from_slice(b"\r\n");
-        out.extend_from_slice(p);
-        out.extend_from_slice(b"\r\n");
-    }
+    super::encode(out, parts.iter().copied());
 }
 
 /// Appends SELECT `db` when the log is not in it.

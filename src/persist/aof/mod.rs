@@ -91,7 +91,8 @@ struct Output {
     manifest: Manifest,
 }
 
-fn encode<'a>(out: &mut Vec<u8>, argv: impl ExactSizeIterator<Item = &'a [u8]>) {
+/// Appends one command in RESP (an array of bulk strings).
+pub(crate) fn encode<'a>(out: &mut Vec<u8>, argv: impl ExactSizeIterator<Item = &'a [u8]>) {
     let mut n = itoa::Buffer::new();
     out.push(b'*');
     out.extend_from_slice(n.format(argv.len()).as_bytes());
