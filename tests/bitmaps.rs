@@ -5,41 +5,8 @@ mod common;
 
 use std::time::Duration;
 
-use common::{RawConn, TestServer};
-use redis::{Connection, FromRedisValue, ToRedisArgs};
-
-/// Sends a command on the raw socket and returns the reply as text.
-fn raw(r: &mut RawConn, args: &[&[u8]]) -> String {
-    String::from_utf8_lossy(&r.cmd(args)).into_owned()
-}
-
-/// Runs a command through the `redis` crate.
-fn q<T: FromRedisValue>(con: &mut Connection, name: &str, args: &[&dyn ToRedisArgsDyn]) -> T {
-    let mut c = redis::cmd(name);
-    for a in args {
-        a.push_to(&mut c);
-    }
-    c.query(con).unwrap_or_else(|e| panic!("{name}: {e}"))
-}
-
-/// Object-safe wrapper so arguments of different types fit one slice.
-trait ToRedisArgsDyn {
-    fn push_to(&self, c: &mut redis::Cmd);
-}
-
-impl<T: ToRedisArgs> ToRedisArgsDyn for T {
-    fn push_to(&self, c: &mut redis::Cmd) {
-        c.arg(self);
-    }
-}
-
-fn set(con: &mut Connection, key: &str, value: &[u8]) {
-    let _: () = q(con, "SET", &[&key, &value]);
-}
-
-fn get(con: &mut Connection, key: &str) -> Option<Vec<u8>> {
-    q(con, "GET", &[&key])
-}
+use common::{get_bytes as get, query as q, raw_text as raw, set_bytes as set, TestServer};
+use redis::Connection;
 
 const BAD_OFFSET: &str = "-ERR bit offset is not an integer or out of range\r\n";
 const BAD_BIT: &str = "-ERR bit is not an integer or out of range\r\n";

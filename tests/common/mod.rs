@@ -488,3 +488,39 @@ pub fn run_redis(dir: &std::path::Path, port: u16, extra: &[&str]) -> Child {
 pub fn connect(port: u16) -> redis::Connection {
     redis::Client::open(format!("redis://127.0.0.1:{port}/")).expect("client").get_connection().expect("connect")
 }
+
+/// Sends a command on a raw socket and returns the reply as text.
+pub fn raw_text(r: &mut RawConn, args: &[&[u8]]) -> String {
+    String::from_utf8_lossy(&r.cmd(args)).into_owned()
+}
+
+/// Object-safe wrapper so arguments of different types fit one slice ([`query`]).
+pub trait ToArgsDyn {
+    /// Appends this argument to `c`.
+    fn push_to(&self, c: &mut redis::Cmd);
+}
+
+impl<T: redis::ToRedisArgs> ToArgsDyn for T {
+    fn push_to(&self, c: &mut redis::Cmd) {
+        c.arg(self);
+    }
+}
+
+/// Runs a command through the `redis` crate, panicking with its name on error.
+pub fn query<T: redis::FromRedisValue>(con: &mut redis::Connection, name: &str, args: &[&dyn ToArgsDyn]) -> T {
+    let mut c = redis::cmd(name);
+    for a in args {
+        a.push_to(&mut c);
+    }
+    c.query(con).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+/// SET through the `redis` crate.
+pub fn set_bytes(con: &mut redis::Connection, key: &str, value: &[u8]) {
+    let _: () = query(con, "SET", &[&key, &value]);
+}
+
+/// GET through the `redis` crate.
+pub fn get_bytes(con: &mut redis::Connection, key: &str) -> Option<Vec<u8>> {
+    query(con, "GET", &[&key])
+}
