@@ -453,3 +453,54 @@ fn info_memory_reports_scripts_and_libraries() {
     assert_eq!(field(&mut c, "number_of_libraries"), 1);
     assert_eq!(field(&mut c, "number_of_functions"), 1);
 }
+
+/// With one worker thread, every client shares the busy script's thread: they are served from
+/// the script's hook, as Redis serves clients between a busy script's instructions.
+#[test]
+fn clients_on_the_busy_scripts_own_thread_get_busy_and_can_kill_it() {
+    let srv = TestServer::start_with(&["--busy-reply-threshold", "100", "--io-threads", "1"]);
+    let mut before = srv.raw();
+    assert_eq!(before.cmd(&[b"SET", b"xx", b"1"]), b"+OK\r\n");
+    assert_eq!(before.cmd(&[b"MULTI"]), b"+OK\r\n");
+    let mut runner = srv.raw();
+    runner.send(&common::encode(&[b"EVAL", b"while true do end", b"0"]));
+    // A connection accepted while the script runs is served too.
+    let mut late = srv.raw();
+    wait_busy(&mut late);
+    let busy: &[u8] = b"-BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.\r\n";
+    assert_eq!(late.cmd(&[b"GET", b"xx"]), busy);
+    // A command queued in MULTI during the busy time is refused, which aborts the transaction.
+    assert_eq!(before.cmd(&[b"INCR", b"xx"]), busy);
+    // Pipelined requests each get their reply.
+    late.send(&[common::encode(&[b"PING"]), common::encode(&[b"GET", b"xx"])].concat());
+    assert_eq!(late.read_reply(), busy);
+    assert_eq!(late.read_reply(), busy);
+    assert_eq!(late.cmd(&[b"SCRIPT", b"KILL"]), b"+OK\r\n");
+    let killed = text(&runner.read_reply());
+    assert!(killed.starts_with("-ERR Script killed by user with SCRIPT KILL..."), "{killed}");
+    let exec = text(&before.cmd(&[b"EXEC"]));
+    assert!(exec.starts_with("-EXECABORT"), "{exec}");
+    assert_eq!(before.cmd(&[b"GET", b"xx"]), b"$1\r\n1\r\n");
+    // The script's own connection works again, including what it sent during the script.
+    runner.send(&[common::encode(&[b"EVAL", b"local i = 0 while i < 3000000 do i = i + 1 end return i", b"0"]), common::encode(&[b"PING"])].concat());
+    assert_eq!(runner.read_reply(), b":3000000\r\n");
+    assert_eq!(runner.read_reply(), b"+PONG\r\n");
+    assert_eq!(late.cmd(&[b"PING"]), b"+PONG\r\n");
+}
+
+/// A function past the threshold on the only worker: FUNCTION KILL from a client of the same
+/// thread stops it.
+#[test]
+fn function_kill_from_the_busy_functions_own_thread() {
+    let srv = TestServer::start_with(&["--busy-reply-threshold", "100", "--io-threads", "1"]);
+    let mut runner = srv.raw();
+    let lib = b"#!lua name=spin\nredis.register_function('spin', function() while true do end end)";
+    assert_eq!(runner.cmd(&[b"FUNCTION", b"LOAD", lib]), b"$4\r\nspin\r\n");
+    runner.send(&common::encode(&[b"FCALL", b"spin", b"0"]));
+    let mut other = srv.raw();
+    wait_busy(&mut other);
+    assert_eq!(other.cmd(&[b"FUNCTION", b"KILL"]), b"+OK\r\n");
+    let killed = text(&runner.read_reply());
+    assert!(killed.contains("killed"), "{killed}");
+    assert_eq!(runner.cmd(&[b"PING"]), b"+PONG\r\n");
+}

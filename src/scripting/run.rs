@@ -239,6 +239,13 @@ impl Runner<'_, '_> {
         match op {
             api::op::PCALL => self.call(lua, args, false).map(|v| MultiValue::from_vec(vec![v])),
             api::op::INTERRUPT => {
+                if self.srv.script_busy() {
+                    // The shards go back while this thread serves its other clients (the
+                    // script still holds every gate, so no other command runs meanwhile);
+                    // the next redis.call locks what it needs again.
+                    self.keys.release();
+                    crate::server::worker::serve_while_busy(self.srv);
+                }
                 let stop = self.srv.script.kill.load(Relaxed) || self.srv.shutting_down.load(Relaxed);
                 if stop {
                     if !self.killed {

@@ -15,6 +15,10 @@ use super::Server;
 /// script past busy-reply-threshold: then None, and requests get -BUSY (or run, for the few
 /// commands allowed during a busy script).
 fn wait_gate(srv: &Server, worker: usize) -> Option<parking_lot::RwLockReadGuard<'_, ()>> {
+    if BUSY_HERE.get() {
+        // The busy script runs on this very thread and holds every gate.
+        return None;
+    }
     loop {
         if let Some(g) = srv.keyspace.try_gate(worker, std::time::Duration::from_millis(5)) {
             return Some(g);
@@ -23,6 +27,48 @@ fn wait_gate(srv: &Server, worker: usize) -> Option<parking_lot::RwLockReadGuard
             return None;
         }
     }
+}
+
+thread_local! {
+    static BUSY_HERE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Marks this thread as serving its clients from inside a busy script's hook, for as long as
+/// the guard lives: their requests get -BUSY without waiting for a gate.
+pub struct BusyHere(bool);
+
+impl BusyHere {
+    /// Enters the busy state (nested guards keep it until the outermost one drops).
+    pub fn enter() -> BusyHere {
+        BusyHere(BUSY_HERE.replace(true))
+    }
+}
+
+impl Drop for BusyHere {
+    fn drop(&mut self) {
+        BUSY_HERE.set(self.0);
+    }
+}
+
+/// Answers a request refused because a script is busy. Inside MULTI the refusal aborts the
+/// transaction, as any refused command does; a refused EXEC ends it with EXECABORT naming the
+/// reason, as Redis does.
+fn refuse_busy(srv: &Server, sess: &mut Session, args: larder_resp::Args<'_>, out: &mut Vec<u8>) {
+    let busy = srv.busy_error();
+    srv.stats.count_error(busy);
+    let is_exec = args.get(0).is_some_and(|c| c.eq_ignore_ascii_case(b"exec"));
+    if is_exec && sess.multi.is_some() {
+        sess.multi = None;
+        sess.shared.set_flag(super::client::cflag::MULTI, false);
+        crate::commands::transactions::unwatch_all(srv, sess);
+        let text = format!("EXECABORT Transaction discarded because of: {busy}");
+        Reply::new(out, sess.resp3).error(text.as_bytes());
+        return;
+    }
+    if let Some(m) = sess.multi.as_mut() {
+        m.aborted = true;
+    }
+    Reply::new(out, sess.resp3).error(busy.as_bytes());
 }
 
 /// What the event loop should do with a connection after an event.
@@ -264,13 +310,7 @@ impl Conn {
                             gate = wait_gate(srv, worker);
                         }
                         if gate.is_none() && !dispatch::allowed_when_busy(srv, args) {
-                            // A busy script holds the keyspace; inside MULTI the refusal aborts
-                            // the transaction, as any refused command does.
-                            if let Some(m) = self.sess.multi.as_mut() {
-                                m.aborted = true;
-                            }
-                            Reply::new(&mut self.wbuf, self.sess.resp3).error(srv.busy_error().as_bytes());
-                            srv.stats.count_error(srv.busy_error());
+                            refuse_busy(srv, &mut self.sess, args, &mut self.wbuf);
                             self.rstart += consumed;
                             continue;
                         }

@@ -1,6 +1,14 @@
 //! Worker threads: each runs its own event loop over the connections it owns.
+//!
+//! The connections live in a [`Core`] shared through the thread's [`CURRENT`] slot, so that a
+//! script running past `busy-reply-threshold` on this thread can serve the thread's other
+//! clients from its instruction hook (`serve_while_busy`), as Redis does between a busy
+//! script's instructions. A connection that runs commands is taken out of the core for the
+//! call; nothing holds a borrow of the core while a command runs.
 
+use std::cell::RefCell;
 use std::io;
+use std::rc::Rc;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -48,57 +56,189 @@ pub fn start_workers(srv: &Arc<Server>) -> io::Result<Vec<JoinHandle<()>>> {
         let srv = srv.clone();
         threads.push(std::thread::Builder::new().name(format!("larder-worker-{i}")).spawn(move || {
             Stats::bind_thread(i);
-            Worker {
-                srv: &srv,
-                index: i,
+            let core = Rc::new(RefCell::new(Core {
                 poll,
                 conns: Vec::new(),
                 free: Vec::new(),
+                ids: Default::default(),
+                running: None,
+                missed: Vec::new(),
+                stash: Vec::new(),
+                closing: Vec::new(),
+                batch: Default::default(),
+                deferred: Vec::new(),
+            }));
+            CURRENT.with(|c| *c.borrow_mut() = Some((core.clone(), i)));
+            Worker {
+                srv: &srv,
+                index: i,
+                core,
                 paused: Vec::new(),
                 next_deadline: None,
                 blocked: Vec::new(),
-                ids: Default::default(),
-                deferred: Vec::new(),
+                pending: Vec::new(),
             }
             .run();
+            CURRENT.with(|c| *c.borrow_mut() = None);
         })?);
     }
     Ok(threads)
 }
 
+thread_local! {
+    /// This worker thread's connections and its index (None on other threads).
+    static CURRENT: RefCell<Option<(Rc<RefCell<Core>>, usize)>> = const { RefCell::new(None) };
+}
+
+/// The connections of one worker and its poll.
+struct Core {
+    poll: Poll,
+    conns: Vec<Option<Box<Conn>>>,
+    free: Vec<usize>,
+    /// Client id → slot.
+    ids: std::collections::HashMap<u64, usize>,
+    /// The slot whose connection is out of `conns`, running commands.
+    running: Option<usize>,
+    /// Slots that need another read once the running connection is back: readiness that
+    /// arrived for it while a busy script served the others, or a read budget used up then.
+    missed: Vec<usize>,
+    /// Mailbox messages put aside while a busy script ran.
+    stash: Vec<Msg>,
+    /// Connections to close once the busy script ended.
+    closing: Vec<usize>,
+    /// The rest of the current round's readiness events (token, readable), taken one at a
+    /// time by the loop, or all at once by a busy script's hook.
+    batch: std::collections::VecDeque<(Token, bool)>,
+    /// Connections whose replies wait for this round's append-only file sync.
+    deferred: Vec<usize>,
+}
+
+impl Core {
+    fn conn(&mut self, slot: usize) -> Option<&mut Conn> {
+        self.conns.get_mut(slot).and_then(|c| c.as_deref_mut())
+    }
+
+    fn add_conn(&mut self, srv: &Server, stream: std::net::TcpStream, shared: Arc<ClientShared>) {
+        let mut stream = mio::net::TcpStream::from_std(stream);
+        let slot = self.free.pop().unwrap_or_else(|| {
+            self.conns.push(None);
+            self.conns.len() - 1
+        });
+        if let Err(e) =
+            self.poll.registry().register(&mut stream, Token(slot + 1), Interest::READABLE | Interest::WRITABLE)
+        {
+            log::warning(&format!("Cannot register a client socket: {e}"));
+            srv.clients.remove(shared.id);
+            self.free.push(slot);
+            return;
+        }
+        let auth_needed = srv.hot.auth_required.load(Relaxed);
+        self.ids.insert(shared.id, slot);
+        self.conns[slot] = Some(Box::new(Conn::new(stream, shared, !auth_needed)));
+    }
+}
+
+/// Serves this worker's other clients while a script on this thread is past
+/// busy-reply-threshold: new connections are accepted, requests get -BUSY (or run, for the
+/// commands allowed then: SCRIPT KILL, FUNCTION KILL, SHUTDOWN NOSAVE, ...), and replies are
+/// written at once. Everything else (mailbox messages, closing connections, readiness of the
+/// script's own connection) waits until the script returns. Called from the script's
+/// instruction hook; does nothing off a worker thread.
+pub fn serve_while_busy(srv: &Server) {
+    let Some((core, index)) = CURRENT.with(|c| c.borrow().clone()) else { return };
+    // A borrow already held means this thread is not inside a command; nothing to do.
+    let Ok(mut core) = core.try_borrow_mut() else { return };
+    let core = &mut *core;
+    let _busy = super::conn::BusyHere::enter();
+    let mut events = Events::with_capacity(256);
+    if let Err(e) = core.poll.poll(&mut events, Some(Duration::ZERO)) {
+        if e.kind() != io::ErrorKind::Interrupted {
+            log::warning(&format!("poll failed: {e}"));
+        }
+    }
+    // Events of the loop's current round that it has not reached yet come first.
+    let mut ready: Vec<(Token, bool)> = core.batch.drain(..).collect();
+    ready.extend(events.iter().map(|ev| (ev.token(), ev.is_readable() || ev.is_read_closed() || ev.is_error())));
+    let mut touched = std::mem::take(&mut core.deferred);
+    for (token, readable) in ready {
+        let slot = match token {
+            WAKER => {
+                let msgs = match srv.workers.get().and_then(|w| w.get(index)) {
+                    Some(h) => std::mem::take(&mut *h.inbox.lock()),
+                    None => continue,
+                };
+                for m in msgs {
+                    match m {
+                        Msg::NewConn(stream, shared) => core.add_conn(srv, stream, shared),
+                        other => core.stash.push(other),
+                    }
+                }
+                continue;
+            }
+            Token(t) => t - 1,
+        };
+        if core.running == Some(slot) {
+            core.missed.push(slot);
+            continue;
+        }
+        if core.closing.contains(&slot) {
+            continue;
+        }
+        let Some(conn) = core.conn(slot) else { continue };
+        let st = if readable { conn.on_readable(srv, index) } else { Status::Open };
+        match st {
+            Status::Open => {}
+            Status::MoreInput | Status::Paused => core.missed.push(slot),
+            Status::Close => core.closing.push(slot),
+        }
+        if st != Status::Close && !touched.contains(&slot) {
+            touched.push(slot);
+        }
+    }
+    // Replies are written at once (`flush` first syncs the append-only file they may need).
+    for slot in touched {
+        if core.running == Some(slot) {
+            // Its replies go out with the script's.
+            core.deferred.push(slot);
+            continue;
+        }
+        let Some(conn) = core.conn(slot) else { continue };
+        conn.flush_queued = false;
+        if conn.flush(srv) == Status::Close && !core.closing.contains(&slot) {
+            core.closing.push(slot);
+        }
+    }
+}
+
 struct Worker<'s> {
     srv: &'s Server,
     index: usize,
-    poll: Poll,
-    conns: Vec<Option<Conn>>,
-    free: Vec<usize>,
+    core: Rc<RefCell<Core>>,
     /// Connections whose next request waits for CLIENT PAUSE to end.
     paused: Vec<usize>,
     /// The nearest deadline of a blocked client on this worker.
     next_deadline: Option<u64>,
     /// Connections blocked on keys.
     blocked: Vec<usize>,
-    /// Client id → slot.
-    ids: std::collections::HashMap<u64, usize>,
-    /// Connections whose replies wait for this round's append-only file sync.
-    deferred: Vec<usize>,
+    /// Connections that get another read this round (read budget used up, or readiness that
+    /// arrived while a busy script ran).
+    pending: Vec<usize>,
 }
 
 impl Worker<'_> {
     fn run(&mut self) {
         let mut events = Events::with_capacity(1024);
-        let mut pending: Vec<usize> = Vec::new();
         let mut last_tick = std::time::Instant::now();
         loop {
             let hz = self.srv.hot.hz.load(Relaxed).max(1);
             let tick = Duration::from_millis(1000 / hz);
-            let mut timeout = if pending.is_empty() { tick } else { Duration::ZERO };
+            let mut timeout = if self.pending.is_empty() { tick } else { Duration::ZERO };
             if let Some(deadline) = self.next_deadline {
                 let now = larder_engine::clock::now_ms();
                 timeout = timeout.min(Duration::from_millis(deadline.saturating_sub(now)));
             }
-            let timeout = Some(timeout);
-            if let Err(e) = self.poll.poll(&mut events, timeout) {
+            let polled = self.core.borrow_mut().poll.poll(&mut events, Some(timeout));
+            if let Err(e) = polled {
                 if e.kind() != io::ErrorKind::Interrupted {
                     log::warning(&format!("poll failed: {e}"));
                 }
@@ -107,36 +247,39 @@ impl Worker<'_> {
                 self.close_all();
                 return;
             }
-            for ev in events.iter() {
-                match ev.token() {
-                    WAKER => {
+            self.core.borrow_mut().batch.extend(
+                events.iter().map(|ev| (ev.token(), ev.is_readable() || ev.is_read_closed() || ev.is_error())),
+            );
+            loop {
+                let next = self.core.borrow_mut().batch.pop_front();
+                match next {
+                    None => break,
+                    Some((WAKER, _)) => {
                         self.drain_inbox();
                         self.retry_paused();
                     }
-                    Token(t) => {
-                        let slot = t - 1;
-                        if ev.is_readable() || ev.is_read_closed() || ev.is_error() {
-                            self.on_ready(slot, true, &mut pending);
-                        } else if ev.is_writable() {
-                            self.on_ready(slot, false, &mut pending);
-                        }
-                    }
+                    Some((Token(t), readable)) => self.on_ready(t - 1, readable),
                 }
             }
             // Connections that hit the per-event read budget get another turn.
-            for slot in std::mem::take(&mut pending) {
-                self.on_ready(slot, true, &mut pending);
+            for slot in std::mem::take(&mut self.pending) {
+                self.on_ready(slot, true);
             }
             // Group commit: one append-only file write (and fsync) for every reply of the round,
             // then the replies.
-            if !self.deferred.is_empty() {
+            let deferred = std::mem::take(&mut self.core.borrow_mut().deferred);
+            if !deferred.is_empty() {
                 self.srv.aof.sync_before_reply();
-                for slot in std::mem::take(&mut self.deferred) {
-                    if let Some(Some(c)) = self.conns.get_mut(slot) {
-                        c.flush_queued = false;
-                        if c.flush(self.srv) == Status::Close {
-                            self.close(slot);
+                for slot in deferred {
+                    let st = match self.core.borrow_mut().conn(slot) {
+                        Some(c) => {
+                            c.flush_queued = false;
+                            c.flush(self.srv)
                         }
+                        None => continue,
+                    };
+                    if st == Status::Close {
+                        self.close(slot);
                     }
                 }
             }
@@ -152,20 +295,56 @@ impl Worker<'_> {
         }
     }
 
-    fn on_ready(&mut self, slot: usize, readable: bool, pending: &mut Vec<usize>) {
-        let Some(Some(conn)) = self.conns.get_mut(slot) else { return };
+    /// Runs `f` on the connection in `slot` with the connection taken out of the core, so a
+    /// busy script inside it can serve the other connections; then handles what was put aside
+    /// meanwhile.
+    fn run_conn(&mut self, slot: usize, f: impl FnOnce(&mut Conn, &Server, usize) -> Status) -> Option<Status> {
+        let mut conn = {
+            let mut core = self.core.borrow_mut();
+            let conn = core.conns.get_mut(slot)?.take()?;
+            core.running = Some(slot);
+            conn
+        };
+        let st = f(&mut conn, self.srv, self.index);
+        let (stash, closing) = {
+            let mut core = self.core.borrow_mut();
+            core.running = None;
+            core.conns[slot] = Some(conn);
+            self.pending.append(&mut core.missed);
+            (std::mem::take(&mut core.stash), std::mem::take(&mut core.closing))
+        };
+        for s in closing {
+            self.close(s);
+        }
+        if !stash.is_empty() {
+            self.handle(stash);
+        }
+        Some(st)
+    }
+
+    fn on_ready(&mut self, slot: usize, readable: bool) {
+        let st = if readable {
+            self.run_conn(slot, |c, srv, w| c.on_readable(srv, w))
+        } else {
+            self.core.borrow_mut().conn(slot).map(|c| c.flush(self.srv))
+        };
+        let Some(status) = st else { return };
         // Replies wait until every ready connection was served, then go out together (with
         // one append-only file sync before them): a client multiplexing many connections
         // then finds many replies per wake-up, as with Redis's write-before-sleep.
-        let status = if readable { conn.on_readable(self.srv, self.index) } else { conn.flush(self.srv) };
-        if status == Status::Open && conn.has_output() && !conn.flush_queued {
-            conn.flush_queued = true;
-            self.deferred.push(slot);
+        {
+            let mut core = self.core.borrow_mut();
+            if let Some(conn) = core.conn(slot) {
+                if status == Status::Open && conn.has_output() && !conn.flush_queued {
+                    conn.flush_queued = true;
+                    core.deferred.push(slot);
+                }
+            }
         }
         self.track_blocked(slot);
         match status {
             Status::Open => {}
-            Status::MoreInput => pending.push(slot),
+            Status::MoreInput => self.pending.push(slot),
             Status::Paused if !self.paused.contains(&slot) => self.paused.push(slot),
             Status::Paused => {}
             Status::Close => self.close(slot),
@@ -186,8 +365,11 @@ impl Worker<'_> {
         let now = larder_engine::clock::now_ms();
         let mut nearest: Option<u64> = None;
         for slot in std::mem::take(&mut self.blocked) {
-            let Some(Some(c)) = self.conns.get(slot) else { continue };
-            let deadline = match c.blocked() {
+            let (deadline, id) = match self.core.borrow_mut().conn(slot) {
+                Some(c) => (c.blocked(), c.id()),
+                None => continue,
+            };
+            let deadline = match deadline {
                 None => continue,
                 Some(None) => {
                     self.blocked.push(slot);
@@ -201,10 +383,9 @@ impl Worker<'_> {
                 continue;
             }
             // Whoever removes the waiter answers it: a concurrent serve may have won.
-            let Some(w) = self.srv.blocking.remove(c.id()) else { continue };
+            let Some(w) = self.srv.blocking.remove(id) else { continue };
             let reply = super::dispatch::timeout_reply(w.resp3, w.req.on_timeout);
-            if let Some(Some(c)) = self.conns.get_mut(slot) {
-                let st = c.unblock(self.srv, self.index, &reply);
+            if let Some(st) = self.run_conn(slot, |c, srv, i| c.unblock(srv, i, &reply)) {
                 self.after(slot, st);
             }
         }
@@ -213,22 +394,19 @@ impl Worker<'_> {
 
     /// Notes a connection that just blocked, so its timeout is watched.
     fn track_blocked(&mut self, slot: usize) {
-        let Some(Some(c)) = self.conns.get(slot) else { return };
-        if let Some(d) = c.blocked() {
-            if !self.blocked.contains(&slot) {
-                self.blocked.push(slot);
-            }
-            if let Some(d) = d {
-                self.next_deadline = Some(self.next_deadline.map_or(d, |n| n.min(d)));
-            }
+        let Some(d) = self.core.borrow_mut().conn(slot).and_then(|c| c.blocked()) else { return };
+        if !self.blocked.contains(&slot) {
+            self.blocked.push(slot);
+        }
+        if let Some(d) = d {
+            self.next_deadline = Some(self.next_deadline.map_or(d, |n| n.min(d)));
         }
     }
 
     /// Retries connections held back by CLIENT PAUSE.
     fn retry_paused(&mut self) {
         for slot in std::mem::take(&mut self.paused) {
-            let Some(Some(conn)) = self.conns.get_mut(slot) else { continue };
-            let st = conn.resume(self.srv, self.index);
+            let Some(st) = self.run_conn(slot, |c, srv, w| c.resume(srv, w)) else { continue };
             self.track_blocked(slot);
             match st {
                 Status::Paused => self.paused.push(slot),
@@ -243,16 +421,19 @@ impl Worker<'_> {
             Some(h) => std::mem::take(&mut *h.inbox.lock()),
             None => return,
         };
+        self.handle(msgs);
+    }
+
+    fn handle(&mut self, msgs: Vec<Msg>) {
         for m in msgs {
             match m {
-                Msg::NewConn(stream, shared) => self.add_conn(stream, shared),
+                Msg::NewConn(stream, shared) => self.core.borrow_mut().add_conn(self.srv, stream, shared),
                 Msg::Deliver(id, bytes) => self.deliver(vec![(id, bytes.into())]),
                 Msg::DeliverMany(batch) => self.deliver(batch),
                 Msg::CheckKills => self.check_kills(),
                 Msg::Unblocked(id, reply) => {
                     if let Some(slot) = self.find(id) {
-                        if let Some(Some(c)) = self.conns.get_mut(slot) {
-                            let st = c.unblock(self.srv, self.index, &reply);
+                        if let Some(st) = self.run_conn(slot, |c, srv, i| c.unblock(srv, i, &reply)) {
                             self.after(slot, st);
                         }
                     }
@@ -262,34 +443,41 @@ impl Worker<'_> {
     }
 
     fn find(&self, id: u64) -> Option<usize> {
-        self.ids.get(&id).copied()
+        self.core.borrow().ids.get(&id).copied()
     }
 
     /// Appends messages to their clients' output and writes it, closing clients that went past
     /// their output-buffer limit.
     fn deliver(&mut self, batch: Vec<super::pubsub::Delivery>) {
         let mut touched: Vec<usize> = Vec::new();
-        for (id, bytes) in batch {
-            let Some(slot) = self.find(id) else { continue };
-            let Some(Some(c)) = self.conns.get_mut(slot) else { continue };
-            c.deliver(&bytes);
-            if !touched.contains(&slot) {
-                touched.push(slot);
+        let mut close: Vec<usize> = Vec::new();
+        {
+            let mut core = self.core.borrow_mut();
+            for (id, bytes) in batch {
+                let Some(&slot) = core.ids.get(&id) else { continue };
+                let Some(c) = core.conn(slot) else { continue };
+                c.deliver(&bytes);
+                if !touched.contains(&slot) {
+                    touched.push(slot);
+                }
+            }
+            for slot in touched {
+                let Some(c) = core.conn(slot) else { continue };
+                let st = c.flush(self.srv);
+                let over = c.over_output_limit(self.srv);
+                if st == Status::Close || over {
+                    if over {
+                        super::log::warning(&format!(
+                            "Client id={} scheduled to be closed ASAP for overcoming of output buffer limits.",
+                            c.id()
+                        ));
+                    }
+                    close.push(slot);
+                }
             }
         }
-        for slot in touched {
-            let Some(Some(c)) = self.conns.get_mut(slot) else { continue };
-            let st = c.flush(self.srv);
-            let over = c.over_output_limit(self.srv);
-            if st == Status::Close || over {
-                if over {
-                    super::log::warning(&format!(
-                        "Client id={} scheduled to be closed ASAP for overcoming of output buffer limits.",
-                        c.id()
-                    ));
-                }
-                self.close(slot);
-            }
+        for slot in close {
+            self.close(slot);
         }
     }
 
@@ -301,48 +489,37 @@ impl Worker<'_> {
         }
     }
 
-    fn add_conn(&mut self, stream: std::net::TcpStream, shared: Arc<ClientShared>) {
-        let mut stream = mio::net::TcpStream::from_std(stream);
-        let slot = self.free.pop().unwrap_or_else(|| {
-            self.conns.push(None);
-            self.conns.len() - 1
-        });
-        if let Err(e) =
-            self.poll.registry().register(&mut stream, Token(slot + 1), Interest::READABLE | Interest::WRITABLE)
-        {
-            log::warning(&format!("Cannot register a client socket: {e}"));
-            self.srv.clients.remove(shared.id);
-            self.free.push(slot);
-            return;
-        }
-        let auth_needed = self.srv.hot.auth_required.load(Relaxed);
-        self.ids.insert(shared.id, slot);
-        self.conns[slot] = Some(Conn::new(stream, shared, !auth_needed));
-    }
-
     fn close(&mut self, slot: usize) {
-        if let Some(Some(mut c)) = self.conns.get_mut(slot).map(Option::take) {
-            let _ = self.poll.registry().deregister(c.stream_mut());
-            c.on_close(self.srv);
-            self.ids.remove(&c.id());
-            self.paused.retain(|&p| p != slot);
-            self.blocked.retain(|&p| p != slot);
-            self.free.push(slot);
-        }
+        let conn = {
+            let mut core = self.core.borrow_mut();
+            let Some(mut c) = core.conns.get_mut(slot).and_then(Option::take) else { return };
+            let _ = core.poll.registry().deregister(c.stream_mut());
+            core.ids.remove(&c.id());
+            core.free.push(slot);
+            c
+        };
+        let mut conn = conn;
+        conn.on_close(self.srv);
+        self.paused.retain(|&p| p != slot);
+        self.blocked.retain(|&p| p != slot);
     }
 
     fn close_all(&mut self) {
-        for slot in 0..self.conns.len() {
+        let n = self.core.borrow().conns.len();
+        for slot in 0..n {
             self.close(slot);
         }
     }
 
+    /// Slots whose connection matches `pred`.
+    fn slots_where(&self, pred: impl Fn(&Conn) -> bool) -> Vec<usize> {
+        let core = self.core.borrow();
+        core.conns.iter().enumerate().filter(|(_, c)| c.as_deref().is_some_and(&pred)).map(|(i, _)| i).collect()
+    }
+
     fn check_kills(&mut self) {
-        for slot in 0..self.conns.len() {
-            let kill = self.conns[slot].as_ref().is_some_and(|c| c.killed());
-            if kill {
-                self.close(slot);
-            }
+        for slot in self.slots_where(|c| c.killed()) {
+            self.close(slot);
         }
     }
 
@@ -354,13 +531,9 @@ impl Worker<'_> {
         let timeout = self.srv.hot.timeout.load(Relaxed);
         if timeout > 0 {
             let now = larder_engine::clock::now_ms();
-            for slot in 0..self.conns.len() {
-                let idle =
-                    self.conns[slot].as_ref().is_some_and(|c| c.idle_ms(now) > timeout * 1000 && !c.is_monitor());
-                if idle {
-                    log::verbose("Closing idle client");
-                    self.close(slot);
-                }
+            for slot in self.slots_where(|c| c.idle_ms(now) > timeout * 1000 && !c.is_monitor()) {
+                log::verbose("Closing idle client");
+                self.close(slot);
             }
         }
     }
