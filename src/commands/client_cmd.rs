@@ -148,7 +148,7 @@ static SUBS: &[CommandSpec] = &[
         "6.0.0",
         "O(1). Some options may introduce additional complexity.",
         "Turns server-assisted client-side caching on or off for this connection.",
-        tracking,
+        super::client_tracking::tracking,
     ),
     cmd(
         "caching",
@@ -160,7 +160,7 @@ static SUBS: &[CommandSpec] = &[
         "6.0.0",
         "O(1)",
         "Says whether the keys read by the next command should be tracked (OPTIN/OPTOUT modes).",
-        caching,
+        super::client_tracking::caching,
     ),
     cmd(
         "trackinginfo",
@@ -172,7 +172,7 @@ static SUBS: &[CommandSpec] = &[
         "6.2.0",
         "O(1)",
         "Describes this connection's client-side caching settings.",
-        trackinginfo,
+        super::client_tracking::trackinginfo,
     ),
     cmd(
         "getredir",
@@ -184,7 +184,7 @@ static SUBS: &[CommandSpec] = &[
         "6.0.0",
         "O(1)",
         "Returns the client id invalidations are redirected to.",
-        getredir,
+        super::client_tracking::getredir,
     ),
     cmd(
         "help",
@@ -476,7 +476,7 @@ fn setinfo(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
     Ok(())
 }
 
-fn on_off(arg: &[u8]) -> Result<bool, CmdError> {
+pub(super) fn on_off(arg: &[u8]) -> Result<bool, CmdError> {
     if eq_ic(arg, "on") {
         Ok(true)
     } else if eq_ic(arg, "off") {
@@ -581,170 +581,6 @@ fn unblock(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
     };
     ctx.srv.send_to_worker(w.worker, Msg::Unblocked(w.client, reply));
     ctx.reply().int(1);
-    Ok(())
-}
-
-fn tracking(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
-    use crate::server::tracking::Settings;
-    let on = on_off(&args[2])?;
-    let mut s = Settings::default();
-    let mut i = 3;
-    while i < args.len() {
-        let a = &args[i];
-        let next = args.get(i + 1);
-        if eq_ic(a, "redirect") && next.is_some() {
-            let id = larder_engine::util::num::parse_i64(next.unwrap_or_default()).ok_or(CmdError::NotInteger)?;
-            i += 1;
-            if id != ctx.sess.id as i64 {
-                if id <= 0 || ctx.srv.clients.get(id as u64).is_none() {
-                    return Err(CmdError::Static("ERR The client ID you want redirect to does not exist"));
-                }
-                s.redirect = id as u64;
-            }
-        } else if eq_ic(a, "bcast") {
-            s.bcast = true;
-        } else if eq_ic(a, "optin") {
-            s.optin = true;
-        } else if eq_ic(a, "optout") {
-            s.optout = true;
-        } else if eq_ic(a, "noloop") {
-            s.noloop = true;
-        } else if eq_ic(a, "prefix") && next.is_some() {
-            s.prefixes.push(next.unwrap_or_default().to_vec());
-            i += 1;
-        } else {
-            return Err(CmdError::Syntax);
-        }
-        i += 1;
-    }
-    if !on {
-        if ctx.sess.tracking.take().is_some() {
-            ctx.srv.tracking.disable(ctx.sess.id);
-        }
-        ctx.sess.caching = None;
-        ctx.reply().ok();
-        return Ok(());
-    }
-    if !s.bcast && !s.prefixes.is_empty() {
-        return Err(CmdError::Static("ERR PREFIX option requires BCAST mode to be enabled"));
-    }
-    if let Some(old) = &ctx.sess.tracking {
-        if old.bcast != s.bcast {
-            return Err(CmdError::Static("ERR You can't switch BCAST mode on/off before disabling tracking for this client, and then re-enabling it with a different mode."));
-        }
-        // Enabling BCAST again adds prefixes to the ones registered before.
-        if s.bcast {
-            let mut merged = old.prefixes.clone();
-            for p in std::mem::take(&mut s.prefixes) {
-                if !merged.contains(&p) {
-                    merged.push(p);
-                }
-            }
-            s.prefixes = merged;
-        }
-    }
-    if s.optin && s.optout {
-        return Err(CmdError::Static("ERR You can't use OPTIN and OPTOUT at the same time"));
-    }
-    if s.bcast && (s.optin || s.optout) {
-        return Err(CmdError::Static("ERR OPTIN and OPTOUT are not compatible with BCAST"));
-    }
-    for (i, p) in s.prefixes.iter().enumerate() {
-        for (j, q) in s.prefixes.iter().enumerate() {
-            if i != j && (p.starts_with(q) || q.starts_with(p)) {
-                return Err(CmdError::Msg(format!(
-                    "ERR Prefix '{}' overlaps with another provided prefix '{}'. Prefixes for a single client must not overlap.",
-                    String::from_utf8_lossy(p),
-                    String::from_utf8_lossy(q)
-                )));
-            }
-        }
-    }
-    ctx.srv.tracking.enable(ctx.sess.id, s.clone());
-    ctx.sess.tracking = Some(s);
-    ctx.reply().ok();
-    Ok(())
-}
-
-fn caching(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
-    let Some(t) = &ctx.sess.tracking else {
-        return Err(CmdError::Static("ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled"));
-    };
-    let yes = if eq_ic(&args[2], "yes") {
-        true
-    } else if eq_ic(&args[2], "no") {
-        false
-    } else {
-        return Err(CmdError::Syntax);
-    };
-    if yes && !t.optin {
-        return Err(CmdError::Static("ERR CLIENT CACHING YES is only valid when tracking is enabled in OPTIN mode."));
-    }
-    if !yes && !t.optout {
-        return Err(CmdError::Static("ERR CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode."));
-    }
-    ctx.sess.caching = Some(yes);
-    ctx.reply().ok();
-    Ok(())
-}
-
-fn trackinginfo(ctx: &mut Ctx<'_, '_>, _args: Args<'_>) -> CmdResult {
-    let t = ctx.sess.tracking.clone();
-    let caching = ctx.sess.caching;
-    let broken = t.as_ref().is_some_and(|t| t.redirect != 0 && ctx.srv.clients.get(t.redirect).is_none());
-    let mut flags: Vec<&str> = Vec::new();
-    match &t {
-        None => flags.push("off"),
-        Some(t) => {
-            flags.push("on");
-            if t.bcast {
-                flags.push("bcast");
-            }
-            if t.optin {
-                flags.push("optin");
-            }
-            if t.optout {
-                flags.push("optout");
-            }
-            match caching {
-                Some(true) => flags.push("caching-yes"),
-                Some(false) => flags.push("caching-no"),
-                None => {}
-            }
-            if t.noloop {
-                flags.push("noloop");
-            }
-            if broken {
-                flags.push("broken_redirect");
-            }
-        }
-    }
-    let redirect = t.as_ref().map_or(-1, |t| t.redirect as i64);
-    let prefixes: Vec<Vec<u8>> = match &t {
-        Some(t) if t.bcast && t.prefixes.is_empty() => vec![Vec::new()],
-        Some(t) => t.prefixes.clone(),
-        None => Vec::new(),
-    };
-    let mut r = ctx.reply();
-    r.map(3);
-    r.bulk(b"flags");
-    r.set(flags.len());
-    for f in flags {
-        r.bulk(f.as_bytes());
-    }
-    r.bulk(b"redirect");
-    r.int(redirect);
-    r.bulk(b"prefixes");
-    r.array(prefixes.len());
-    for p in prefixes {
-        r.bulk(&p);
-    }
-    Ok(())
-}
-
-fn getredir(ctx: &mut Ctx<'_, '_>, _args: Args<'_>) -> CmdResult {
-    let v = ctx.sess.tracking.as_ref().map_or(-1, |t| t.redirect as i64);
-    ctx.reply().int(v);
     Ok(())
 }
 

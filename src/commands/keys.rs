@@ -320,10 +320,20 @@ fn flush_db(keys: &mut Locked<'_>, db: usize, lazy: bool) {
     }
 }
 
+/// Tracking clients drop everything they cached after a flush (one message each, even when
+/// the databases were empty, as in Redis).
+fn flush_invalidates(ctx: &Ctx<'_, '_>) {
+    if larder_engine::notify::tracking() {
+        let worker = Some(crate::server::stats::Stats::slot()).filter(|&w| w < ctx.srv.worker_count);
+        ctx.srv.tracking.invalidate(ctx.srv, &[], true, ctx.sess.id, worker);
+    }
+}
+
 fn flushdb(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
     let lazy = flush_async(ctx, args)?;
     let db = ctx.db();
     flush_db(ctx.keys, db, lazy);
+    flush_invalidates(ctx);
     ctx.reply().ok();
     Ok(())
 }
@@ -333,6 +343,7 @@ fn flushall(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
     for db in 0..ctx.srv.keyspace.db_count() {
         flush_db(ctx.keys, db, lazy);
     }
+    flush_invalidates(ctx);
     ctx.reply().ok();
     Ok(())
 }

@@ -8,6 +8,7 @@ pub mod table;
 
 mod bitmaps;
 mod client_cmd;
+mod client_tracking;
 mod command_cmd;
 mod config_cmd;
 mod connection;

@@ -46,6 +46,8 @@ struct Runner<'a, 'k> {
     /// The OOM state, read on the first command that may grow memory.
     oom: std::cell::Cell<Option<bool>>,
     wrote: bool,
+    /// A read-only command ran: a tracking caller then tracks the script's declared keys.
+    read: bool,
     killed: bool,
     scratch: Vec<u8>,
     written: Vec<(usize, Vec<u8>)>,
@@ -89,6 +91,7 @@ pub fn run(scripting: &super::Scripting, vm: &Vm, ctx: &mut Ctx<'_, '_>, opts: &
         allow_oom: opts.allow_oom,
         oom: std::cell::Cell::new(None),
         wrote: false,
+        read: false,
         killed: false,
         scratch: Vec::new(),
         written: Vec::new(),
@@ -137,7 +140,12 @@ pub fn run(scripting: &super::Scripting, vm: &Vm, ctx: &mut Ctx<'_, '_>, opts: &
     srv.script.started_ms.store(0, Relaxed);
     *scripting.running.lock() = None;
     srv.script.kill.store(false, Relaxed);
-    let Runner { killed, written, mut sess, .. } = runner.into_inner();
+    let Runner { killed, written, mut sess, read, .. } = runner.into_inner();
+    if read {
+        // As Redis: a tracking caller tracks the keys the script declared, once the script
+        // read anything (which keys it read inside is not looked at).
+        crate::server::dispatch::remember_keys(srv, ctx.sess, keys.iter().copied());
+    }
     crate::persist::aof::end_multi(srv, sess.aof_tx.take().unwrap_or_default());
     let script_resp3 = sess.resp3;
     if killed {
@@ -358,6 +366,7 @@ impl Runner<'_, '_> {
                 return fail(lua, text.as_bytes().to_vec(), true);
             }
         };
+        self.read |= spec.has(flag::READONLY);
         if spec.has(flag::WRITE) {
             self.wrote = true;
             self.srv.script.wrote.store(true, Relaxed);

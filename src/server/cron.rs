@@ -35,6 +35,8 @@ pub fn start(srv: &Arc<Server>) {
                 let _gate = srv.keyspace.gate(slot);
                 super::evict::perform(&srv, None, Some(period / 4));
             }
+            let table_max = srv.config.read().tracking_table_max_keys;
+            srv.tracking.limit_keys(&srv, table_max);
             crate::persist::cron(&srv);
             crate::persist::aof::cron(&srv);
             srv.stats.sample(clock::now_ms());

@@ -120,7 +120,7 @@ pub fn execute<'s>(
                 reject(srv, sess, out, Some(id), CmdError::Static("NOAUTH Authentication required."));
             } else if srv.persist.loading.load(Relaxed) && !spec.has(flag::LOADING) {
                 reject(srv, sess, out, Some(id), CmdError::Static("LOADING Redis is loading the dataset in memory"));
-            } else if srv.hot.maxmemory.load(Relaxed) > 0 && out_of_memory(srv, sess, spec, worker) {
+            } else if srv.hot.maxmemory.load(Relaxed) > 0 && out_of_memory(srv, sess, spec, worker, out) {
                 abort_multi(sess);
                 reject(
                     srv,
@@ -222,11 +222,16 @@ fn bgsave_failed_stops_writes(srv: &Server) -> bool {
 /// maxmemory is set), and tells whether the command must be refused with -OOM: memory is still
 /// over the limit with nothing left to evict, and the command may grow memory (a DENYOOM
 /// command, an EXEC queueing one, or anything queued inside MULTI).
-fn out_of_memory(srv: &Server, sess: &Session, spec: &CommandSpec, worker: usize) -> bool {
+fn out_of_memory(srv: &Server, sess: &Session, spec: &CommandSpec, worker: usize, out: &mut Vec<u8>) -> bool {
     if srv.persist.loading.load(Relaxed) {
         return false;
     }
-    if super::evict::perform(srv, Some(worker), None) != super::evict::State::Fail {
+    let state = super::evict::perform(srv, Some(worker), None);
+    if sess.tracking.is_some() && super::pubsub::has_local() {
+        // Invalidations of keys evicted for this command reach its client before the reply.
+        super::pubsub::take_local_for(sess.id, out);
+    }
+    if state != super::evict::State::Fail {
         return false;
     }
     match &sess.multi {
@@ -257,6 +262,12 @@ fn allowed_when_subscribed(spec: &CommandSpec) -> bool {
 /// Client-side caching: remembers the keys a tracking client just read (default mode), as
 /// OPTIN/OPTOUT and CLIENT CACHING allow.
 fn remember_reads(srv: &Server, sess: &Session, spec: &CommandSpec, args: Args<'_>) {
+    remember_keys(srv, sess, spec.key_args(args).map(|i| &args[i]));
+}
+
+/// Remembers `keys` for a tracking client in the default mode, as OPTIN/OPTOUT and CLIENT
+/// CACHING allow (scripts: their declared keys).
+pub fn remember_keys<'k>(srv: &Server, sess: &Session, keys: impl Iterator<Item = &'k [u8]>) {
     let Some(t) = &sess.tracking else { return };
     let take = if t.bcast {
         false
@@ -268,7 +279,7 @@ fn remember_reads(srv: &Server, sess: &Session, spec: &CommandSpec, args: Args<'
         true
     };
     if take {
-        srv.tracking.remember(sess.id, spec.key_positions(args.len()).map(|i| args[i].to_vec()));
+        srv.tracking.remember(sess.id, keys.map(<[u8]>::to_vec));
     }
 }
 
@@ -480,6 +491,7 @@ fn attempt(srv: &Server, w: &Waiter, key: &[u8]) -> Option<(Vec<u8>, WrittenKeys
     let wanted: SmallVec<[(u32, u16); 4]> =
         spec.key_args(args).map(|i| (w.db as u32, shard_of(&args[i]) as u16)).collect();
     let mut out = Vec::new();
+    let own = super::pubsub::Capture::start(w.client);
     let (result, blocked) = {
         let mut locked = srv.keyspace.lock_set(wanted);
         let now = clock::now_ms();
@@ -508,6 +520,8 @@ fn attempt(srv: &Server, w: &Waiter, key: &[u8]) -> Option<(Vec<u8>, WrittenKeys
         Reply::new(&mut out, w.resp3).error(e.text().as_bytes());
         return Some((out, Vec::new()));
     }
+    // Invalidations of its own write follow the served client's reply.
+    out.extend(own.take());
     let written = if spec.has(flag::WRITE) {
         spec.key_args(args).map(|i| (w.db, args[i].to_vec())).collect()
     } else {
@@ -576,7 +590,12 @@ fn run<'s>(
         srv.stats.count_error(&text);
         ThreadStats::add(&counters.failed, 1);
     }
-    if ok && blocked.is_none() && spec.has(flag::READONLY) {
+    // Read-only scripts track what they read inside, not their own key arguments.
+    if ok
+        && blocked.is_none()
+        && spec.has(flag::READONLY)
+        && !matches!(spec.name, "eval_ro" | "evalsha_ro" | "fcall_ro")
+    {
         remember_reads(srv, sess, spec, args);
     }
     let slower = srv.hot.slowlog_slower_than.load(Relaxed);
@@ -642,9 +661,9 @@ fn fold_events(srv: &Server, locked: &mut Locked<'_>, writer: u64) {
     let t = srv.stats.mine();
     let worker = Some(super::stats::Stats::slot()).filter(|&w| w < srv.worker_count);
     locked.drain_events(|db, ev| {
-        if !ev.modified_keys.is_empty() || ev.flushed {
+        if !ev.modified_keys.is_empty() {
             let keys = std::mem::take(&mut ev.modified_keys);
-            srv.tracking.invalidate(srv, &keys, std::mem::take(&mut ev.flushed), writer, worker);
+            srv.tracking.invalidate(srv, &keys, false, writer, worker);
         }
         if !ev.expired_keys.is_empty() || !ev.new_keys.is_empty() {
             super::notify::shard_events(srv, db, ev, worker);

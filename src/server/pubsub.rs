@@ -47,11 +47,54 @@ pub type Delivery = (u64, Arc<[u8]>);
 
 thread_local! {
     static LOCAL: RefCell<Vec<Delivery>> = const { RefCell::new(Vec::new()) };
+    /// The client whose messages [`Capture`] holds back on this thread, and those messages.
+    static CAPTURE: RefCell<Option<(u64, Vec<u8>)>> = const { RefCell::new(None) };
+}
+
+/// Holds back the messages sent to one client on this thread while it lives, so they can
+/// follow a reply that is not written yet (a served blocked client hears of its own write
+/// after its reply, as in Redis).
+pub struct Capture;
+
+impl Capture {
+    /// Starts holding back messages for `client`.
+    pub fn start(client: u64) -> Capture {
+        CAPTURE.with(|c| *c.borrow_mut() = Some((client, Vec::new())));
+        Capture
+    }
+
+    /// The messages held back so far.
+    pub fn take(&self) -> Vec<u8> {
+        CAPTURE.with(|c| c.borrow_mut().as_mut().map(|(_, b)| std::mem::take(b)).unwrap_or_default())
+    }
+}
+
+impl Drop for Capture {
+    fn drop(&mut self) {
+        CAPTURE.with(|c| *c.borrow_mut() = None);
+    }
 }
 
 /// Takes the messages queued for clients of the calling worker.
 pub fn take_local() -> Vec<Delivery> {
     LOCAL.with(|l| std::mem::take(&mut *l.borrow_mut()))
+}
+
+/// Moves the messages queued for `client` on the calling worker into `out`, in order (what
+/// must reach a client before the reply it is waiting for, e.g. invalidations of keys evicted
+/// before its command ran).
+pub fn take_local_for(client: u64, out: &mut Vec<u8>) {
+    LOCAL.with(|l| {
+        let mut l = l.borrow_mut();
+        if l.iter().any(|(id, _)| *id == client) {
+            l.retain(|(id, bytes)| {
+                if *id == client {
+                    out.extend_from_slice(bytes);
+                }
+                *id != client
+            });
+        }
+    })
 }
 
 /// True when messages wait in the calling worker's local queue.
@@ -168,6 +211,16 @@ pub fn publish(srv: &Server, kind: Kind, channel: &[u8], payload: &[u8], worker:
 
 /// Hands messages to their clients' workers (the calling worker's own through its local queue).
 pub fn deliver(srv: &Server, mut outgoing: Vec<(usize, Delivery)>, worker: Option<usize>) {
+    CAPTURE.with(|c| {
+        if let Some((client, held)) = c.borrow_mut().as_mut() {
+            outgoing.retain(|(_, (id, bytes))| {
+                if id == client {
+                    held.extend_from_slice(bytes);
+                }
+                id != client
+            });
+        }
+    });
     if outgoing.is_empty() {
         return;
     }

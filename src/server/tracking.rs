@@ -97,28 +97,41 @@ impl Tracking {
         }
     }
 
+    /// `tracking-table-max-keys`: while more keys are remembered than `max` (0: no limit),
+    /// forgets keys, sending their clients invalidations as if the keys had changed (at most
+    /// 1000 per call; the cron calls this every tick).
+    pub fn limit_keys(&self, srv: &Server, max: usize) {
+        let excess: Vec<Box<[u8]>> = {
+            let keys = self.keys.lock();
+            if max == 0 || keys.len() <= max {
+                return;
+            }
+            keys.keys().take((keys.len() - max).min(1000)).cloned().collect()
+        };
+        self.invalidate(srv, &excess, false, 0, None);
+    }
+
     /// Sends the invalidations due for `modified` keys (written by `writer`), and for a flush.
     pub fn invalidate(&self, srv: &Server, modified: &[Box<[u8]>], flushed: bool, writer: u64, worker: Option<usize>) {
-        // Receiver client id → keys it must drop (None: everything, after a flush).
-        let mut per_client: HashMap<u64, Option<Vec<&[u8]>>> = HashMap::new();
+        // (receiver client id, keys it must drop): one key per message in the default mode,
+        // in the order the keys changed, as Redis sends them; None means everything (flush).
+        let mut per_client: Vec<(u64, Option<Vec<&[u8]>>)> = Vec::new();
         // BCAST: one message per (client, matching prefix), as Redis sends them.
         let mut per_prefix: Vec<(u64, Vec<&[u8]>)> = Vec::new();
         let clients = self.clients.lock().clone();
         if flushed {
             self.keys.lock().clear();
             for id in clients.keys() {
-                per_client.insert(*id, None);
+                per_client.push((*id, None));
             }
         } else {
             let mut table = self.keys.lock();
             for key in modified {
                 if let Some(ids) = table.remove(key) {
-                    for id in ids {
-                        if let Some(Some(list)) = per_client.get_mut(&id).map(Option::as_mut) {
-                            list.push(key);
-                        } else {
-                            per_client.entry(id).or_insert_with(|| Some(vec![key]));
-                        }
+                    // A client that switched to BCAST since it read the key hears of it through
+                    // its prefixes only.
+                    for id in ids.into_iter().filter(|id| clients.get(id).is_some_and(|s| !s.bcast)) {
+                        per_client.push((id, Some(vec![key])));
                     }
                 }
             }
@@ -147,12 +160,32 @@ impl Tracking {
                 continue;
             }
             let target = if s.redirect != 0 { s.redirect } else { id };
-            let Some(t) = srv.clients.get(target) else { continue };
-            let bytes = message(t.resp.load(Relaxed) == 3, keys.as_deref());
-            outgoing.push((t.worker, (target, bytes)));
+            let Some(t) = srv.clients.get(target) else {
+                // The redirect client is gone: a RESP3 client hears that its redirection broke.
+                if let Some(me) = srv.clients.get(id).filter(|me| s.redirect != 0 && me.resp.load(Relaxed) == 3) {
+                    outgoing.push((me.worker, (id, redirect_broken(s.redirect))));
+                }
+                continue;
+            };
+            let resp3 = t.resp.load(Relaxed) == 3;
+            // RESP2 has no pushes: only a redirect client in Pub/Sub mode can hear of it.
+            if !resp3 && (s.redirect == 0 || !t.is_pubsub()) {
+                continue;
+            }
+            outgoing.push((t.worker, (target, message(resp3, keys.as_deref()))));
         }
         super::pubsub::deliver(srv, outgoing, worker);
     }
+}
+
+/// The push a RESP3 tracking client gets when its REDIRECT client no longer exists.
+fn redirect_broken(redirect: u64) -> Arc<[u8]> {
+    let mut out = Vec::new();
+    let mut r = Reply::new(&mut out, true);
+    r.push(2);
+    r.bulk(b"tracking-redir-broken");
+    r.int(redirect as i64);
+    out.into()
 }
 
 /// An invalidation: a RESP3 `invalidate` push, or a RESP2 message on `__redis__:invalidate`.

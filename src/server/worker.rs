@@ -247,9 +247,10 @@ impl Worker<'_> {
                 self.close_all();
                 return;
             }
-            self.core.borrow_mut().batch.extend(
-                events.iter().map(|ev| (ev.token(), ev.is_readable() || ev.is_read_closed() || ev.is_error())),
-            );
+            self.core
+                .borrow_mut()
+                .batch
+                .extend(events.iter().map(|ev| (ev.token(), ev.is_readable() || ev.is_read_closed() || ev.is_error())));
             loop {
                 let next = self.core.borrow_mut().batch.pop_front();
                 match next {

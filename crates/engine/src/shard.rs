@@ -23,8 +23,6 @@ pub struct ShardEvents {
     pub new_keys: Vec<Box<[u8]>>,
     /// Keys modified (including expired), kept only while some client tracks keys.
     pub modified_keys: Vec<Box<[u8]>>,
-    /// The shard was emptied (FLUSHDB/FLUSHALL), recorded while some client tracks keys.
-    pub flushed: bool,
     /// Keys removed by eviction.
     pub evicted: u64,
     /// Keys evicted, kept only while `evicted` keyspace events are on.
@@ -37,7 +35,6 @@ impl ShardEvents {
         self.dirty == 0
             && self.expired == 0
             && self.evicted == 0
-            && !self.flushed
             && self.modified_keys.is_empty()
             && self.expired_keys.is_empty()
             && self.new_keys.is_empty()
@@ -335,9 +332,6 @@ impl Shard {
         self.events.dirty += self.table.len() as u64;
         if !self.watchers.is_empty() {
             self.touch_existing_watched(None);
-        }
-        if crate::notify::tracking() && !self.table.is_empty() {
-            self.events.flushed = true;
         }
         self.table.take()
     }
