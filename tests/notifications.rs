@@ -96,3 +96,42 @@ fn collection_commands_publish_their_events_and_del_when_emptied() {
     assert_eq!(next_event(&mut sub), ("__keyspace@0__:z".into(), "zrem".into()));
     assert_eq!(next_event(&mut sub), ("__keyspace@0__:z".into(), "del".into()));
 }
+
+#[test]
+fn moves_multi_pops_and_sort_store_name_each_key_role() {
+    let srv = TestServer::start_with(&["--notify-keyspace-events", "KA"]);
+    let mut sub = listen(&srv, b"__keyspace@0__:*");
+    let mut c = srv.raw();
+    let ev = |k: &str, e: &str| (format!("__keyspace@0__:{k}"), e.to_string());
+    assert_eq!(c.cmd(&[b"RPUSH", b"src", b"a", b"b"]), b":2\r\n");
+    assert_eq!(next_event(&mut sub), ev("src", "rpush"));
+    // LMOVE: the push on the destination first, then the pop on the source.
+    assert_eq!(c.cmd(&[b"LMOVE", b"src", b"dst", b"RIGHT", b"LEFT"]), b"$1\r\nb\r\n");
+    assert_eq!(next_event(&mut sub), ev("dst", "lpush"));
+    assert_eq!(next_event(&mut sub), ev("src", "rpop"));
+    assert_eq!(c.cmd(&[b"RPOPLPUSH", b"src", b"dst"]), b"$1\r\na\r\n");
+    assert_eq!(next_event(&mut sub), ev("dst", "lpush"));
+    assert_eq!(next_event(&mut sub), ev("src", "rpop"));
+    assert_eq!(next_event(&mut sub), ev("src", "del"));
+    // LMPOP names the end it popped from.
+    assert_eq!(c.cmd(&[b"LMPOP", b"1", b"dst", b"RIGHT"]), b"*2\r\n$3\r\ndst\r\n*1\r\n$1\r\nb\r\n");
+    assert_eq!(next_event(&mut sub), ev("dst", "rpop"));
+    assert_eq!(c.cmd(&[b"LMPOP", b"1", b"dst", b"LEFT"]), b"*2\r\n$3\r\ndst\r\n*1\r\n$1\r\na\r\n");
+    assert_eq!(next_event(&mut sub), ev("dst", "lpop"));
+    assert_eq!(next_event(&mut sub), ev("dst", "del"));
+    // SMOVE: srem on the source (del when emptied), sadd on the destination.
+    assert_eq!(c.cmd(&[b"SADD", b"s1", b"m"]), b":1\r\n");
+    assert_eq!(next_event(&mut sub), ev("s1", "sadd"));
+    assert_eq!(c.cmd(&[b"SMOVE", b"s1", b"s2", b"m"]), b":1\r\n");
+    assert_eq!(next_event(&mut sub), ev("s1", "srem"));
+    assert_eq!(next_event(&mut sub), ev("s1", "del"));
+    assert_eq!(next_event(&mut sub), ev("s2", "sadd"));
+    // SORT ... STORE: sortstore, or del when the result is empty and the key existed.
+    assert_eq!(c.cmd(&[b"SORT", b"s2", b"ALPHA", b"STORE", b"out"]), b":1\r\n");
+    assert_eq!(next_event(&mut sub), ev("out", "sortstore"));
+    assert_eq!(c.cmd(&[b"SORT", b"missing", b"STORE", b"out"]), b":0\r\n");
+    assert_eq!(next_event(&mut sub), ev("out", "del"));
+    assert_eq!(c.cmd(&[b"SORT", b"missing", b"STORE", b"out"]), b":0\r\n");
+    assert_eq!(c.cmd(&[b"SET", b"done", b"1"]), b"+OK\r\n");
+    assert_eq!(next_event(&mut sub), ev("done", "set"));
+}

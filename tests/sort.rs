@@ -296,3 +296,19 @@ fn inside_multi_with_patterns_and_watch() {
     check(&mut other, &["SORT", "l", "STORE", "dst"], ":2\r\n");
     check(&mut c, &["EXEC"], "*-1\r\n");
 }
+
+/// Inside a script, SORT of a set BY a constant comes back ordered (as Redis does, so the
+/// script's result does not depend on the set's layout); outside, the set's own order.
+#[test]
+fn sort_by_constant_of_a_set_is_ordered_inside_scripts() {
+    let srv = TestServer::start();
+    let mut c = srv.raw();
+    let members: Vec<String> = (0..40).map(|i| format!("m{:02}", (i * 7) % 40)).collect();
+    let mut args: Vec<&[u8]> = vec![b"SADD", b"myset"];
+    args.extend(members.iter().map(|m| m.as_bytes()));
+    c.cmd(&args);
+    let mut sorted: Vec<&str> = members.iter().map(String::as_str).collect();
+    sorted.sort();
+    let got = c.cmd(&[b"EVAL", b"return redis.call('sort', KEYS[1], 'by', 'nosort')", b"1", b"myset"]);
+    assert_eq!(String::from_utf8_lossy(&got), bulks(&sorted));
+}

@@ -99,7 +99,7 @@ pub fn finish_write_with(ctx: &mut Ctx<'_, '_>, k: &KeyRef<'_>, event: Option<(u
 
 /// The keyspace event a collection command publishes for the key it changed, as Redis names
 /// it. Commands whose event depends on the key's role or a direction argument (LMOVE, SMOVE,
-/// LMPOP, ...) and sorted-set commands (which publish their own) have none here.
+/// LMPOP, ...) name it through [`finish_write_with`]; sorted-set commands publish their own.
 fn event_of(command: &str) -> Option<(u32, &'static str)> {
     let hash = |e| Some((notify::HASH, e));
     let list = |e| Some((notify::LIST, e));

@@ -16,7 +16,7 @@
 use std::cmp::Ordering;
 
 use larder_engine::types::list::{End, List};
-use larder_engine::{KeyRef, Object, Value, ValueRef};
+use larder_engine::{notify, KeyRef, Object, Value, ValueRef};
 use larder_resp::Args;
 
 use super::objects;
@@ -148,6 +148,7 @@ struct Item {
 fn run(ctx: &mut Ctx<'_, '_>, args: Args<'_>, readonly: bool) -> CmdResult {
     let mut o = parse(args, readonly)?;
     let k = KeyRef::new(&args[1]);
+    let in_script = ctx.sess.script;
     let found = objects::read(ctx, &k, |v| matches!(v, Object::List(_) | Object::Set(_) | Object::ZSet(_)))?;
     let (kind, len) = match found.as_deref() {
         Some(Object::List(l)) => (Kind::List, l.len()),
@@ -155,8 +156,9 @@ fn run(ctx: &mut Ctx<'_, '_>, args: Args<'_>, readonly: bool) -> CmdResult {
         Some(Object::ZSet(z)) => (Kind::ZSet, z.len()),
         _ => (Kind::List, 0),
     };
-    // A set has no order of its own: a stored result must not depend on its layout.
-    if o.dontsort && kind == Kind::Set && o.store.is_some() {
+    // A set has no order of its own: a stored result, or one a script sees, must not depend
+    // on its layout.
+    if o.dontsort && kind == Kind::Set && (o.store.is_some() || in_script) {
         o.dontsort = false;
         o.alpha = true;
         o.by = None;
@@ -271,8 +273,9 @@ fn run(ctx: &mut Ctx<'_, '_>, args: Args<'_>, readonly: bool) -> CmdResult {
             let shard = ctx.shard(&d);
             if stored > 0 {
                 shard.set(&d, Value::Obj(Box::new(Object::List(list))), None);
-            } else {
-                shard.remove(&d);
+                ctx.notify(notify::LIST, "sortstore", dst);
+            } else if shard.remove(&d).is_some() {
+                ctx.notify(notify::GENERIC, "del", dst);
             }
             ctx.reply().int(stored as i64);
         }

@@ -82,6 +82,7 @@ pub fn run(scripting: &super::Scripting, vm: &Vm, ctx: &mut Ctx<'_, '_>, opts: &
     let mut sess = Session::new(ctx.sess.shared.clone(), true);
     sess.db = ctx.sess.db;
     sess.aof_tx = Some(Vec::new());
+    sess.script = true;
     let runner = RefCell::new(Runner {
         srv,
         keys: &mut *ctx.keys,

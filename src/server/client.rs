@@ -167,6 +167,9 @@ pub struct Session {
     /// What the transaction or script running on this session logged so far (see
     /// `persist::aof::log_effects`); None outside one.
     pub aof_tx: Option<crate::persist::aof::TxLog>,
+    /// The session a script's commands run in (SORT then orders what Redis orders for
+    /// scripts).
+    pub script: bool,
 }
 
 /// A client's Pub/Sub subscriptions, in subscription order.
@@ -223,6 +226,7 @@ impl Session {
             tracking: None,
             caching: None,
             aof_tx: None,
+            script: false,
         }
     }
 

@@ -387,9 +387,7 @@ pub fn check(c: &mut RawConn, args: &[&str], want: &str) {
     assert_eq!(q(c, args), want, "reply to {args:?}");
 }
 
-/// A raw connection served by a worker thread that is free right now: connections are tried
-/// until one answers PING (a connection sharing a busy script's worker thread is only served
-/// once the script ends).
+/// A raw connection that has answered PING (within half a second; a few are tried).
 pub fn free_conn(srv: &TestServer) -> RawConn {
     for _ in 0..16 {
         let mut c = srv.raw();

@@ -14,7 +14,7 @@ mod edit;
 mod read;
 
 use larder_engine::types::list::List;
-use larder_engine::{KeyRef, Object};
+use larder_engine::{notify, KeyRef, Object};
 use larder_resp::{Args, Reply};
 
 pub(crate) use larder_engine::types::list::End;
@@ -226,7 +226,7 @@ pub(crate) fn pop_from(
     }
     let mut out = Vec::with_capacity(count.min(list.len()));
     list.pop_each(end, count, &limits, |v| out.push(v.to_vec()));
-    objects::finish_write(ctx, &k);
+    objects::finish_write_with(ctx, &k, Some(pop_event(end)));
     Ok(Some(out))
 }
 
@@ -287,9 +287,16 @@ pub(crate) fn lmove_once(
     let Some(v) = popped else { return Ok(None) };
     let target = as_list(objects::write(ctx, &dk, kind::list, || Object::List(List::new()))?)?;
     target.push(to, &v, &limits);
-    objects::finish_write(ctx, &dk);
-    objects::finish_write(ctx, &sk);
+    // As Redis: the push on the destination is announced first, then the pop.
+    let push = if to == End::Left { "lpush" } else { "rpush" };
+    objects::finish_write_with(ctx, &dk, Some((notify::LIST, push)));
+    objects::finish_write_with(ctx, &sk, Some(pop_event(from)));
     Ok(Some(v))
+}
+
+/// The keyspace event of a pop at `end`.
+fn pop_event(end: End) -> (u32, &'static str) {
+    (notify::LIST, if end == End::Left { "lpop" } else { "rpop" })
 }
 
 /// LMOVE source destination LEFT|RIGHT LEFT|RIGHT

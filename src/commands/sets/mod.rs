@@ -7,7 +7,7 @@ mod random;
 
 use larder_engine::types::set::{Member, Set};
 use larder_engine::util::glob::glob_match;
-use larder_engine::{KeyRef, Locked, Object, ValueRef};
+use larder_engine::{notify, KeyRef, Locked, Object, ValueRef};
 use larder_resp::{Args, Reply};
 
 use super::objects::{self, kind};
@@ -193,7 +193,7 @@ fn smove(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
         ctx.reply().int(0);
         return Ok(());
     }
-    objects::finish_write(ctx, &src);
+    objects::finish_write_with(ctx, &src, Some((notify::SET, "srem")));
     // A destination that already has the member is not modified (WATCH on it stays clean):
     // `objects::write` would count a write before the insert is known to change anything.
     if modify_set(ctx, &dst)?.is_some_and(|s| s.contains(member)) {
@@ -203,7 +203,7 @@ fn smove(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
     let limits = ctx.srv.hot.limits();
     let o = objects::write(ctx, &dst, kind::set, || Object::Set(Set::for_members(member, 1, &limits)))?;
     if as_set(o).is_some_and(|s| s.insert(member, &limits)) {
-        objects::finish_write(ctx, &dst);
+        objects::finish_write_with(ctx, &dst, Some((notify::SET, "sadd")));
     }
     ctx.reply().int(1);
     Ok(())
