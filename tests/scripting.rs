@@ -513,3 +513,43 @@ fn function_kill_from_the_busy_functions_own_thread() {
     assert!(killed.contains("killed"), "{killed}");
     assert_eq!(runner.cmd(&[b"PING"]), b"+PONG\r\n");
 }
+
+/// A standalone server answers cluster commands as Redis without cluster-enabled does, and a
+/// script may not call CLUSTER RESET.
+#[test]
+fn cluster_commands_report_cluster_support_disabled() {
+    let srv = TestServer::start();
+    let mut c = srv.raw();
+    let disabled: &[u8] = b"-ERR This instance has cluster support disabled\r\n";
+    assert_eq!(c.cmd(&[b"CLUSTER", b"INFO"]), disabled);
+    assert_eq!(c.cmd(&[b"CLUSTER", b"KEYSLOT", b"foo"]), disabled);
+    assert_eq!(c.cmd(&[b"READONLY"]), disabled);
+    assert_eq!(c.cmd(&[b"READWRITE"]), disabled);
+    let got = text(&c.cmd(&[b"CLUSTER", b"NOPE"]));
+    assert!(got.starts_with("-ERR unknown subcommand 'NOPE'"), "{got}");
+    let got = text(&eval(&mut c, "return redis.pcall('cluster', 'reset', 'hard')", &[], &[]));
+    assert!(got.contains("This Redis command is not allowed from script"), "{got}");
+    let got = text(&eval(&mut c, "return redis.pcall('cluster', 'info')", &[], &[]));
+    assert!(got.contains("cluster support disabled"), "{got}");
+}
+
+/// `min-replicas-to-write` with no replica refuses writes with -NOREPLICAS: plain writes,
+/// writes inside scripts, and scripts declaring they may write; reads still work.
+#[test]
+fn min_replicas_to_write_refuses_writes_without_replicas() {
+    let srv = TestServer::start();
+    let mut c = srv.raw();
+    assert_eq!(c.cmd(&[b"SET", b"x", b"v"]), b"+OK\r\n");
+    assert_eq!(c.cmd(&[b"CONFIG", b"SET", b"min-replicas-to-write", b"1"]), b"+OK\r\n");
+    let norep: &[u8] = b"-NOREPLICAS Not enough good replicas to write.\r\n";
+    assert_eq!(c.cmd(&[b"SET", b"x", b"w"]), norep);
+    assert_eq!(c.cmd(&[b"GET", b"x"]), b"$1\r\nv\r\n");
+    assert_eq!(eval(&mut c, "#!lua flags=no-writes\nreturn redis.call('get','x')", &["x"], &[]), b"$1\r\nv\r\n");
+    assert_eq!(eval(&mut c, "return redis.call('get','x')", &["x"], &[]), b"$1\r\nv\r\n");
+    assert_eq!(eval(&mut c, "#!lua\nreturn redis.call('get','x')", &["x"], &[]), norep);
+    let got = text(&eval(&mut c, "return redis.call('set','x','w')", &["x"], &[]));
+    assert!(got.starts_with("-NOREPLICAS Not enough good replicas to write."), "{got}");
+    // min-replicas-max-lag 0 turns the check off, as in Redis.
+    assert_eq!(c.cmd(&[b"CONFIG", b"SET", b"min-replicas-max-lag", b"0"]), b"+OK\r\n");
+    assert_eq!(c.cmd(&[b"SET", b"x", b"w"]), b"+OK\r\n");
+}

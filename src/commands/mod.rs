@@ -9,6 +9,7 @@ pub mod table;
 mod bitmaps;
 mod client_cmd;
 mod client_tracking;
+mod cluster;
 mod command_cmd;
 mod config_cmd;
 mod connection;

@@ -184,6 +184,8 @@ pub enum Group {
     Pubsub,
     /// Scripting and functions.
     Scripting,
+    /// Redis Cluster.
+    Cluster,
 }
 
 impl Group {
@@ -202,6 +204,7 @@ impl Group {
             Group::Transactions => "transactions",
             Group::Scripting => "scripting",
             Group::Pubsub => "pubsub",
+            Group::Cluster => "cluster",
         }
     }
 }

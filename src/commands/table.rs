@@ -33,6 +33,7 @@ fn families() -> impl Iterator<Item = &'static CommandSpec> {
         super::sort::COMMANDS,
         super::zsets::COMMANDS,
         super::persistence::COMMANDS,
+        super::cluster::COMMANDS,
     ]
     .into_iter()
     .flatten()

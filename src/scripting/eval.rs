@@ -175,6 +175,12 @@ pub fn prepare(ctx: &Ctx<'_, '_>, flags: u32, ro: bool, is_eval: bool, name: Str
         if !no_writes && ro {
             return Err(CmdError::Static("ERR Can not execute a script with write flag using *_ro command."));
         }
+        if !no_writes && crate::server::dispatch::bgsave_failed_stops_writes(ctx.srv) {
+            return Err(CmdError::Static(crate::server::dispatch::MISCONF));
+        }
+        if !no_writes && crate::server::dispatch::too_few_replicas(ctx.srv) {
+            return Err(CmdError::Static(crate::server::dispatch::NOREPLICAS));
+        }
         if !no_writes && flags & sflag::ALLOW_OOM == 0 && over_maxmemory(ctx.srv) {
             return Err(CmdError::Static(
                 "OOM allow-oom flag is not set on the script, can not run it when used memory > 'maxmemory'",

@@ -332,6 +332,12 @@ impl Runner<'_, '_> {
         if self.readonly && (spec.has(flag::WRITE) || spec.has(flag::MAY_REPLICATE)) {
             return Err((Some(id), "ERR Write commands are not allowed from read-only scripts."));
         }
+        if spec.has(flag::WRITE) && crate::server::dispatch::bgsave_failed_stops_writes(self.srv) {
+            return Err((Some(id), crate::server::dispatch::MISCONF));
+        }
+        if spec.has(flag::WRITE) && crate::server::dispatch::too_few_replicas(self.srv) {
+            return Err((Some(id), crate::server::dispatch::NOREPLICAS));
+        }
         if !self.allow_oom && !self.wrote && spec.has(flag::DENYOOM) && self.over_maxmemory() {
             return Err((Some(id), "OOM command not allowed when used memory > 'maxmemory'."));
         }

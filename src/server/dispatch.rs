@@ -129,6 +129,9 @@ pub fn execute<'s>(
                     Some(id),
                     CmdError::Static("OOM command not allowed when used memory > 'maxmemory'."),
                 );
+            } else if spec.has(flag::WRITE) && too_few_replicas(srv) {
+                abort_multi(sess);
+                reject(srv, sess, out, Some(id), CmdError::Static(NOREPLICAS));
             } else if spec.has(flag::WRITE) && bgsave_failed_stops_writes(srv) {
                 abort_multi(sess);
                 reject(srv, sess, out, Some(id), CmdError::Static(MISCONF));
@@ -206,11 +209,22 @@ fn client_evicted(srv: &Server, sess: &mut Session, out: &Vec<u8>) -> bool {
     false
 }
 
-const MISCONF: &str = "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.";
+pub const MISCONF: &str = "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.";
+
+/// The reply to writes while `min-replicas-to-write` is not met.
+pub const NOREPLICAS: &str = "NOREPLICAS Not enough good replicas to write.";
+
+/// `min-replicas-to-write` (with `min-replicas-max-lag`) asks for more connected replicas than
+/// there are: Larder has none, so any positive setting refuses writes, as Redis does on a
+/// master without replicas.
+pub fn too_few_replicas(srv: &Server) -> bool {
+    let c = srv.config.read();
+    c.min_replicas_to_write > 0 && c.min_replicas_max_lag > 0
+}
 
 /// `stop-writes-on-bgsave-error`: writes are refused while the last background save failed
 /// and save points are configured.
-fn bgsave_failed_stops_writes(srv: &Server) -> bool {
+pub fn bgsave_failed_stops_writes(srv: &Server) -> bool {
     if !srv.persist.last_bgsave_failed.load(Relaxed) {
         return false;
     }
