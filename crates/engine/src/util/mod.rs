@@ -11,6 +11,7 @@ pub mod num;
 /// The size class jemalloc serves a request of `n` bytes from (8, 16, 32, 48, ... 128, then
 /// four classes per doubling: 160, 192, 224, 256, 320, ...), to compare memory layouts
 /// without asking the allocator.
+#[inline]
 pub fn size_class(n: usize) -> usize {
     if n <= 8 {
         return 8;
