@@ -377,3 +377,51 @@ fn without_the_rdb_preamble_the_base_is_commands() {
     drop(srv);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `aof-timestamp-enabled`: `#TS:` annotations precede the first command of each second (and
+/// open a base of commands); Larder, check-aof and redis-server 7.0 all read such files.
+#[test]
+fn timestamp_annotations_are_written_and_skipped_when_loading() {
+    let dir = scratch_dir("timestamps");
+    let args = ["--appendonly", "yes", "--aof-timestamp-enabled", "yes", "--aof-use-rdb-preamble", "no"];
+    let before = {
+        let mut srv = TestServer::start_in(&dir, &args);
+        let mut c = srv.client();
+        let _: () = redis::cmd("SET").arg("a").arg("1").query(&mut c).expect("set");
+        std::thread::sleep(Duration::from_millis(1100));
+        let _: () = redis::cmd("SET").arg("b").arg("2").query(&mut c).expect("set");
+        let _: () = redis::cmd("BGREWRITEAOF").query(&mut c).expect("rewrite");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while info_int(&mut c, "aof_rewrite_in_progress") != 0 || info_int(&mut c, "aof_rewrites") < 1 {
+            assert!(Instant::now() < deadline, "rewrite did not finish");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        std::thread::sleep(Duration::from_millis(1100));
+        let _: () = redis::cmd("SET").arg("c").arg("3").query(&mut c).expect("set");
+        let snap = snapshot(&mut c);
+        kill9(&mut srv);
+        snap
+    };
+    let files: Vec<_> = std::fs::read_dir(dir.join("appendonlydir")).expect("dir").flatten().collect();
+    let base = files.iter().find(|f| f.file_name().to_string_lossy().contains(".base.aof")).expect("base");
+    let incr = files.iter().find(|f| f.file_name().to_string_lossy().contains(".incr.aof")).expect("incr");
+    assert!(std::fs::read(base.path()).expect("base").starts_with(b"#TS:"), "the base opens with its time");
+    let text = String::from_utf8_lossy(&std::fs::read(incr.path()).expect("incr")).into_owned();
+    assert!(text.starts_with("#TS:") && text.contains("\r\nc\r\n"), "{text}");
+    let (code, out) = larder(&["check-aof", "appendonlydir/appendonly.aof.manifest"], &dir);
+    assert_eq!(code, 0, "{out}");
+    {
+        let srv = TestServer::start_in(&dir, &args);
+        let mut c = srv.client();
+        assert_eq!(snapshot(&mut c), before, "Larder replays an annotated AOF");
+    }
+    if have_redis_server("annotated AOF interop with Redis") {
+        let port = unused_port();
+        let mut redis = run_redis(&dir, port, &["--appendonly", "yes"]);
+        let mut c = connect(port);
+        assert_eq!(snapshot(&mut c), before, "Redis loads Larder's annotated AOF");
+        let _ = redis.kill();
+        let _ = redis.wait();
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

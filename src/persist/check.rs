@@ -56,6 +56,17 @@ fn scan_aof(data: &[u8]) -> Result<(usize, u64, bool), String> {
     let mut req = Request::new();
     let (mut pos, mut good, mut n, mut in_multi) = (0usize, 0usize, 0u64, false);
     while pos < data.len() {
+        match super::aof::annotation_len(&data[pos..]) {
+            Some(0) => {}
+            Some(skip) => {
+                pos += skip;
+                if !in_multi {
+                    good = pos;
+                }
+                continue;
+            }
+            None => break,
+        }
         match parser.parse(&data[pos..], &limits, &mut req) {
             Ok(Parse::Complete { consumed }) => {
                 let args = req.args(&data[pos..pos + consumed]);

@@ -156,6 +156,10 @@ pub fn begin_to(srv: &Server, target: PathBuf, format: Format) -> Started {
         Format::Rdb => preamble(srv),
         Format::Commands => {
             let mut out = Vec::new();
+            if srv.aof.timestamps.load(std::sync::atomic::Ordering::Relaxed) {
+                // A base of commands opens with the time of its snapshot, as Redis's does.
+                super::aof::annotate(&mut out, &mut 0, true);
+            }
             for code in srv.scripting.library_codes() {
                 super::aof::commands::function(&mut out, &code);
             }

@@ -269,6 +269,7 @@ impl Server {
         larder_engine::notify::set(larder_engine::notify::parse(&c.notify_keyspace_events));
         h.maxmemory.store(c.maxmemory, Relaxed);
         self.aof.fsync.store(crate::persist::aof::fsync_code(c.appendfsync), Relaxed);
+        self.aof.timestamps.store(c.aof_timestamp_enabled, Relaxed);
         if c.appendonly != self.aof.on.load(Relaxed) && self.me.get().is_some() {
             if c.appendonly {
                 // Turned on at run time: the cron starts the AOF with a base of this moment.

@@ -60,6 +60,18 @@ fn replay(srv: &Server, sess: &mut Session, path: &Path, data: &[u8], may_trunca
     let mut out = Vec::new();
     let mut count = 0u64;
     while pos < data.len() {
+        // Annotations (`#TS:...` lines) are skipped, as Redis does.
+        match super::annotation_len(&data[pos..]) {
+            Some(0) => {}
+            Some(n) => {
+                pos += n;
+                if multi.is_none() {
+                    good_end = pos;
+                }
+                continue;
+            }
+            None => break,
+        }
         match parser.parse(&data[pos..], &limits, &mut req) {
             Ok(Parse::Complete { consumed: n }) => {
                 let args = req.args(&data[pos..pos + n]);

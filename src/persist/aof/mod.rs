@@ -54,6 +54,9 @@ pub struct Aof {
     pub on: AtomicBool,
     /// `appendfsync` (see [`fsync`]).
     pub fsync: AtomicU8,
+    /// `aof-timestamp-enabled`: `#TS:<unix seconds>` annotations before the first command of
+    /// each second.
+    pub timestamps: AtomicBool,
     buf: Mutex<Pending>,
     out: Mutex<Option<Output>>,
     /// Bytes ever appended to the buffer / written to the file / fsynced.
@@ -84,6 +87,29 @@ pub struct Aof {
 struct Pending {
     bytes: Vec<u8>,
     db: Option<usize>,
+    /// The second of the last timestamp annotation.
+    stamped: u64,
+}
+
+/// Appends a `#TS:` annotation when the second changed since the last one (or always, with
+/// `force`), as Redis does with `aof-timestamp-enabled`.
+pub(crate) fn annotate(out: &mut Vec<u8>, last: &mut u64, force: bool) {
+    let now = larder_engine::clock::now_ms() / 1000;
+    if force || now > *last {
+        out.extend_from_slice(b"#TS:");
+        out.extend_from_slice(itoa::Buffer::new().format(now).as_bytes());
+        out.extend_from_slice(b"\r\n");
+        *last = now;
+    }
+}
+
+/// The length of the annotation line (`#...\n`) at the start of `data`, if complete: replay
+/// and check-aof skip such lines.
+pub(crate) fn annotation_len(data: &[u8]) -> Option<usize> {
+    if data.first() != Some(&b'#') {
+        return Some(0);
+    }
+    data.iter().position(|&b| b == b'\n').map(|i| i + 1)
 }
 
 struct Output {
@@ -130,6 +156,7 @@ impl Aof {
     fn append_block(&self, items: &[(Option<usize>, &Argv)]) {
         let mut p = self.buf.lock();
         let before = p.bytes.len();
+        self.stamp(&mut p);
         for (db, argv) in items {
             if let Some(db) = *db {
                 select(&mut p, db);
@@ -144,10 +171,18 @@ impl Aof {
     pub fn append_args(&self, db: usize, args: Args<'_>) {
         let mut p = self.buf.lock();
         let before = p.bytes.len();
+        self.stamp(&mut p);
         select(&mut p, db);
         encode(&mut p.bytes, args.iter());
         let grew = (p.bytes.len() - before) as u64;
         self.appended.fetch_add(grew, Relaxed);
+    }
+
+    fn stamp(&self, p: &mut Pending) {
+        if self.timestamps.load(Relaxed) {
+            let Pending { bytes, stamped, .. } = p;
+            annotate(bytes, stamped, false);
+        }
     }
 
     /// Makes what was appended so far reach the file (and the disk, under `appendfsync
