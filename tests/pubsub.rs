@@ -200,3 +200,68 @@ fn subscribe_confirmations_are_sent_even_with_client_reply_off() {
     let _: i64 = redis::cmd("PUBLISH").arg("ch").arg("m").query(&mut c).expect("publish");
     assert_eq!(sub.read_reply(), b"*4\r\n$8\r\npmessage\r\n$1\r\n*\r\n$2\r\nch\r\n$1\r\nm\r\n");
 }
+
+fn confirm(kind: &str, chan: &str, n: i64) -> Vec<u8> {
+    format!("*3\r\n${}\r\n{kind}\r\n${}\r\n{chan}\r\n:{n}\r\n", kind.len(), chan.len()).into_bytes()
+}
+
+fn smessage(chan: &str, msg: &str) -> Vec<u8> {
+    format!("*3\r\n$8\r\nsmessage\r\n${}\r\n{chan}\r\n${}\r\n{msg}\r\n", chan.len(), msg.len()).into_bytes()
+}
+
+/// The cases of Redis's unit/pubsubshard (which its suite skips in external mode).
+#[test]
+fn shard_channels_behave_as_redis_pubsubshard_tests_expect() {
+    let srv = TestServer::start();
+    let mut r = srv.raw();
+    // Basics: counts per subscription, unsubscribing one, then the other.
+    let mut rd1 = srv.raw();
+    assert_eq!(rd1.cmd(&[b"SSUBSCRIBE", b"chan1"]), confirm("ssubscribe", "chan1", 1));
+    assert_eq!(rd1.cmd(&[b"SSUBSCRIBE", b"chan2"]), confirm("ssubscribe", "chan2", 2));
+    assert_eq!(r.cmd(&[b"SPUBLISH", b"chan1", b"hello"]), b":1\r\n");
+    assert_eq!(r.cmd(&[b"SPUBLISH", b"chan2", b"world"]), b":1\r\n");
+    assert_eq!(rd1.read_reply(), smessage("chan1", "hello"));
+    assert_eq!(rd1.read_reply(), smessage("chan2", "world"));
+    assert_eq!(rd1.cmd(&[b"SUNSUBSCRIBE", b"chan1"]), confirm("sunsubscribe", "chan1", 1));
+    assert_eq!(r.cmd(&[b"SPUBLISH", b"chan1", b"hello"]), b":0\r\n");
+    assert_eq!(rd1.cmd(&[b"SUNSUBSCRIBE", b"chan2"]), confirm("sunsubscribe", "chan2", 0));
+    assert_eq!(r.cmd(&[b"SPUBLISH", b"chan2", b"world"]), b":0\r\n");
+    // SUNSUBSCRIBE without arguments leaves every shard channel.
+    let mut rd2 = subscribed(&srv, b"SSUBSCRIBE", &[b"c1", b"c2", b"c3"]);
+    rd2.send(&cmd(&[b"SUNSUBSCRIBE"]));
+    for _ in 0..3 {
+        let reply = rd2.read_reply();
+        assert!(reply.starts_with(b"*3\r\n$12\r\nsunsubscribe\r\n"), "{}", String::from_utf8_lossy(&reply));
+    }
+    for c in [&b"c1"[..], b"c2", b"c3"] {
+        assert_eq!(r.cmd(&[b"SPUBLISH", c, b"x"]), b":0\r\n");
+    }
+    // The same channel more than once counts once.
+    let mut rd3 = srv.raw();
+    rd3.send(&cmd(&[b"SSUBSCRIBE", b"chan1", b"chan1", b"chan1"]));
+    for _ in 0..3 {
+        assert_eq!(rd3.read_reply(), confirm("ssubscribe", "chan1", 1));
+    }
+    assert_eq!(r.cmd(&[b"SPUBLISH", b"chan1", b"hello"]), b":1\r\n");
+    assert_eq!(rd3.read_reply(), smessage("chan1", "hello"));
+    // Leaving channels never joined.
+    let mut rd4 = srv.raw();
+    assert_eq!(rd4.cmd(&[b"SUNSUBSCRIBE", b"foo"]), confirm("sunsubscribe", "foo", 0));
+    // Introspection: shard and plain subscriptions are counted apart.
+    assert_eq!(r.cmd(&[b"PUBSUB", b"SHARDNUMSUB", b"abc", b"def"]), b"*4\r\n$3\r\nabc\r\n:0\r\n$3\r\ndef\r\n:0\r\n");
+    let mut plain = subscribed(&srv, b"SUBSCRIBE", &[b"chan1"]);
+    assert_eq!(r.cmd(&[b"PUBSUB", b"SHARDNUMSUB", b"chan1"]), b"*2\r\n$5\r\nchan1\r\n:1\r\n");
+    assert_eq!(r.cmd(&[b"PUBSUB", b"NUMSUB", b"chan1"]), b"*2\r\n$5\r\nchan1\r\n:1\r\n");
+    assert_eq!(r.cmd(&[b"PUBSUB", b"SHARDCHANNELS"]), b"*1\r\n$5\r\nchan1\r\n");
+    assert_eq!(r.cmd(&[b"PUBLISH", b"chan1", b"p"]), b":1\r\n");
+    assert_eq!(plain.read_reply(), b"*3\r\n$7\r\nmessage\r\n$5\r\nchan1\r\n$1\r\np\r\n");
+    // RESP3 with CLIENT REPLY OFF: confirmations and messages still arrive, PINGs do not answer.
+    let mut rd = srv.raw();
+    assert_eq!(rd.cmd(&[b"HELLO", b"3"]).first(), Some(&b'%'));
+    rd.send(&[cmd(&[b"CLIENT", b"REPLY", b"OFF"]), cmd(&[b"PING"]), cmd(&[b"SSUBSCRIBE", b"channel"])].concat());
+    assert_eq!(rd.read_reply(), b">3\r\n$10\r\nssubscribe\r\n$7\r\nchannel\r\n:1\r\n");
+    assert_eq!(r.cmd(&[b"SPUBLISH", b"channel", b"hello"]), b":1\r\n");
+    assert_eq!(rd.read_reply(), b">3\r\n$8\r\nsmessage\r\n$7\r\nchannel\r\n$5\r\nhello\r\n");
+    rd.send(&[cmd(&[b"PING"]), cmd(&[b"SUNSUBSCRIBE", b"channel"])].concat());
+    assert_eq!(rd.read_reply(), b">3\r\n$12\r\nsunsubscribe\r\n$7\r\nchannel\r\n:0\r\n");
+}
