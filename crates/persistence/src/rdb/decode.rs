@@ -196,6 +196,37 @@ pub fn read_typed(r: &mut Reader<'_>, t: u8, limits: &Limits) -> Result<Decoded>
     Ok(Decoded::Obj(obj))
 }
 
+/// Reads a value whose type byte is one of Valkey 9's own (22 and up in a `VALKEY` file, where
+/// they mean something else than in Redis 7.4's files).
+pub fn read_valkey_typed(r: &mut Reader<'_>, t: u8, limits: &Limits) -> Result<Decoded> {
+    if t != types::VALKEY_HASH_2 {
+        return Err(RdbError::UnsupportedType(t));
+    }
+    // Field count, then per field: field, value, and its expiry as absolute unix milliseconds
+    // (8 bytes, little-endian, signed; -1 when the field has none).
+    let n = read_len(r)?;
+    let mut h = Hash::new();
+    for _ in 0..n {
+        let f = read_string(r)?;
+        let v = read_string(r)?;
+        let at = r.u64_le()? as i64;
+        if h.get(&f).is_some() {
+            return Err(corrupt("duplicate hash field"));
+        }
+        set_field(&mut h, &f, &v, limits)?;
+        match at {
+            -1 => {}
+            at if at < -1 => return Err(corrupt("bad hash field TTL")),
+            // A time of 0 is the epoch: already past (0 means "none" to the setter below).
+            at => set_field_expiry(&mut h, &f, (at as u64).max(1))?,
+        }
+    }
+    if h.is_empty() {
+        return Err(RdbError::Empty);
+    }
+    Ok(Decoded::Obj(Object::Hash(h)))
+}
+
 /// Appends packed elements to a list.
 fn push_elems(l: &mut List, elems: &[Elem<'_>], limits: &Limits) {
     let mut buf = IntBuf::new();

@@ -28,6 +28,8 @@ use super::{RdbError, Result, RDB_VERSION_MAX};
 
 /// Record opcodes (`RDB_OPCODE_*`).
 pub mod opcodes {
+    /// An unfinished slot import of a Valkey 9 cluster node (Valkey files only).
+    pub const VALKEY_SLOT_IMPORT: u8 = 0xF3;
     /// Cluster slot metadata (Redis 7.4, Valkey 8).
     pub const SLOT_INFO: u8 = 0xF4;
     /// A function library.
@@ -274,8 +276,19 @@ pub fn load(data: &[u8], limits: &Limits, databases: usize, verify: bool, v: &mu
             }
             opcodes::FUNCTION_PRE_GA => return Err(RdbError::Corrupt("pre-release function format is not supported")),
             opcodes::MODULE_AUX => return Err(RdbError::UnsupportedType(op)),
+            opcodes::VALKEY_SLOT_IMPORT if version == VALKEY_VERSION => {
+                // Job name, then (first slot, last slot) ranges: cluster state, not data.
+                read_string(&mut r)?;
+                for _ in 0..read_len(&mut r)? {
+                    read_len(&mut r)?;
+                    read_len(&mut r)?;
+                }
+            }
             t if version == VALKEY_VERSION && (DIVERGING_TYPES..opcodes::SLOT_INFO).contains(&t) => {
-                return Err(RdbError::UnsupportedType(t));
+                let key = read_string(&mut r)?.into_owned();
+                let value = decode::read_valkey_typed(&mut r, t, limits)?;
+                v.entry(db, key, value, expire.take(), std::mem::replace(&mut access, Access::None))?;
+                keys += 1;
             }
             t => {
                 let key = read_string(&mut r)?.into_owned();
@@ -393,10 +406,46 @@ mod tests {
         assert_eq!((info.version, info.keys), (80, 3));
         file[..9].copy_from_slice(b"VALKEY081");
         assert!(load(&file, &Limits::default(), 16, true, &mut Collect::default()).is_err());
-        // Type 22 means a different thing in Valkey 9 than in Redis 7.4: refused, not misread.
+        // Types Valkey 9 does not write are refused, not misread.
         let mut w = b"VALKEY080".to_vec();
-        w.extend_from_slice(&[opcodes::SELECTDB, 0, 22, 1, b'k', 0]);
-        assert_eq!(load(&w, &Limits::default(), 16, true, &mut Collect::default()), Err(RdbError::UnsupportedType(22)));
+        w.extend_from_slice(&[opcodes::SELECTDB, 0, 23, 1, b'k', 0]);
+        assert_eq!(load(&w, &Limits::default(), 16, true, &mut Collect::default()), Err(RdbError::UnsupportedType(23)));
+    }
+
+    /// Valkey 9's hash with field TTLs (type 22 in a `VALKEY` file) and its slot-import opcode,
+    /// in the bytes a Valkey 9.1 server writes.
+    #[test]
+    fn valkey_9_hashes_with_field_ttls_load() {
+        let at: u64 = 4_102_444_800_000; // 2100-01-01, unix ms
+        let mut w = b"VALKEY080".to_vec();
+        // An unfinished slot import: 40-byte job name, one range 0..=63.
+        w.push(opcodes::VALKEY_SLOT_IMPORT);
+        w.push(40);
+        w.extend_from_slice(&[b'j'; 40]);
+        w.extend_from_slice(&[1, 0, 63]);
+        w.extend_from_slice(&[opcodes::SELECTDB, 0, 22, 1, b'h', 3]);
+        w.extend_from_slice(&[1, b'a', 0xC0, 1]);
+        w.extend_from_slice(&at.to_le_bytes());
+        w.extend_from_slice(&[2, b'b', b'b', 0xC0, 2]);
+        w.extend_from_slice(&[0xFF; 8]);
+        w.extend_from_slice(&[3, b'c', b'c', b'c', 5]);
+        w.extend_from_slice(b"hello");
+        w.extend_from_slice(&[0xFF; 8]);
+        w.push(opcodes::EOF);
+        w.extend_from_slice(&[0; 8]);
+        let mut c = Collect::default();
+        let info = load(&w, &Limits::default(), 16, true, &mut c).expect("load");
+        assert_eq!(info.keys, 1);
+        let Decoded::Obj(Object::Hash(h)) = &c.entries[0].2 else { panic!("not a hash") };
+        assert_eq!(h.get(b"a"), Some(&b"1"[..]));
+        assert_eq!(h.get(b"ccc"), Some(&b"hello"[..]));
+        assert_eq!(h.expire_time(b"a"), Some(Some(at)));
+        assert_eq!(h.expire_time(b"bb"), Some(None));
+        // A TTL below -1 is corrupt; in a REDIS file the same type byte is Redis's own.
+        let mut bad = w.clone();
+        let pos = bad.windows(8).position(|x| x == at.to_le_bytes()).expect("ttl");
+        bad[pos..pos + 8].copy_from_slice(&(-5i64).to_le_bytes());
+        assert!(load(&bad, &Limits::default(), 16, true, &mut Collect::default()).is_err());
     }
 
     #[test]

@@ -85,6 +85,9 @@ pub mod types {
     pub const HASH_METADATA: u8 = 24;
     /// A listpack hash with field TTLs (Redis 7.4).
     pub const HASH_LISTPACK_EX: u8 = 25;
+    /// Valkey 9's hash with field TTLs, in `VALKEY` files only (where 22 does not mean
+    /// [`HASH_METADATA_PRE_GA`]).
+    pub const VALKEY_HASH_2: u8 = 22;
 }
 
 /// Why bytes could not be read as an RDB value.
