@@ -284,7 +284,7 @@ impl Worker<'_> {
                 return;
             }
             idle_poll = events.is_empty();
-            if events.iter().count() >= LINGER_MIN_EVENTS {
+            if events.iter().nth(LINGER_MIN_EVENTS - 1).is_some() {
                 linger_until = Some(std::time::Instant::now() + LINGER);
             }
             self.core
