@@ -556,3 +556,36 @@ fn fields_expire_actively_without_being_touched() {
     let n: i64 = redis::cmd("HLEN").arg("h:7").query(&mut c).expect("hlen");
     assert_eq!(n, 1);
 }
+
+/// A hashtable-encoded hash with long values (kept in buffers of their own) returns every
+/// value whole through HGET, HGETALL, HSTRLEN, HRANDFIELD WITHVALUES and DUMP/RESTORE.
+#[test]
+fn long_values_survive_in_a_large_hash() {
+    let srv = TestServer::start();
+    let mut c = srv.client();
+    let mut want: HashMap<String, String> = HashMap::new();
+    for i in 0..300 {
+        let v = "v".repeat(40 + (i * 53) % 3000);
+        let _: i64 = redis::cmd("HSET").arg("h").arg(format!("f{i}")).arg(&v).query(&mut c).expect("hset");
+        want.insert(format!("f{i}"), v);
+    }
+    let enc: String = redis::cmd("OBJECT").arg("ENCODING").arg("h").query(&mut c).expect("encoding");
+    assert_eq!(enc, "hashtable");
+    for (f, v) in &want {
+        let got: String = redis::cmd("HGET").arg("h").arg(f).query(&mut c).expect("hget");
+        assert_eq!(&got, v, "HGET {f}");
+        let n: usize = redis::cmd("HSTRLEN").arg("h").arg(f).query(&mut c).expect("hstrlen");
+        assert_eq!(n, v.len());
+    }
+    let all: HashMap<String, String> = redis::cmd("HGETALL").arg("h").query(&mut c).expect("hgetall");
+    assert_eq!(all, want);
+    let sample: Vec<String> =
+        redis::cmd("HRANDFIELD").arg("h").arg(5).arg("WITHVALUES").query(&mut c).expect("hrandfield");
+    for pair in sample.chunks(2) {
+        assert_eq!(want.get(&pair[0]), Some(&pair[1]));
+    }
+    let dump: Vec<u8> = redis::cmd("DUMP").arg("h").query(&mut c).expect("dump");
+    let _: () = redis::cmd("RESTORE").arg("h2").arg(0).arg(dump).query(&mut c).expect("restore");
+    let all: HashMap<String, String> = redis::cmd("HGETALL").arg("h2").query(&mut c).expect("hgetall");
+    assert_eq!(all, want);
+}

@@ -22,6 +22,7 @@ use std::collections::BTreeSet;
 use std::sync::OnceLock;
 
 use crate::entry::{Entry, Value, ValueRef};
+use crate::object::Object;
 use crate::table::{ScanNext, Table};
 use crate::types::packed::{Packed, PackedIter};
 use crate::types::Limits;
@@ -67,11 +68,13 @@ fn field_hash(field: &[u8]) -> u64 {
     xxhash_rust::xxh3::xxh3_64_with_seed(field, *SEED.get_or_init(|| fastrand::u64(..)))
 }
 
-/// The value of a field entry (always stored as bytes).
+/// The value of a field entry: bytes in the entry's block, or (a long value, see
+/// [`Entry::new`]) in a string buffer of its own.
 #[inline]
 fn entry_value(e: &Entry) -> &[u8] {
     match e.value() {
         ValueRef::Bytes(b) => b,
+        ValueRef::Obj(Object::Str(b)) => b,
         _ => &[],
     }
 }

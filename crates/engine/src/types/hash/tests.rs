@@ -247,3 +247,28 @@ fn clone_and_eq_compare_contents() {
     assert!(format!("{c:?}").contains("\"y\": \"2\""));
     assert!(a.heap_size() > 0 && b.heap_size() > 0);
 }
+
+/// Long values of a table hash live in string buffers of their own (when that saves memory):
+/// every read path returns them whole.
+#[test]
+fn long_values_of_a_table_hash_read_back_whole() {
+    let l = limits(2, 64);
+    let mut h = Hash::new();
+    let values: Vec<Vec<u8>> = (0..40).map(|i| vec![b'a' + (i % 26) as u8; 20 + i * 37]).collect();
+    for (i, v) in values.iter().enumerate() {
+        h.set(format!("field:{i:04}").as_bytes(), v, &l);
+    }
+    assert_eq!(h.encoding(), "hashtable");
+    for (i, v) in values.iter().enumerate() {
+        assert_eq!(h.get(format!("field:{i:04}").as_bytes()), Some(&v[..]), "field {i}");
+    }
+    let pairs = sorted_pairs(&h);
+    assert_eq!(pairs.len(), values.len());
+    for (i, (f, v)) in pairs.iter().enumerate() {
+        assert_eq!(f, format!("field:{i:04}").as_bytes());
+        assert_eq!(v, &values[i]);
+    }
+    // Converted back from the table (a copy keeps the values).
+    let copy = h.clone();
+    assert_eq!(sorted_pairs(&copy), pairs);
+}
