@@ -44,6 +44,8 @@ const WAKER: Token = Token(0);
 const LINGER: Duration = Duration::from_micros(500);
 /// The nap between polls while lingering.
 const NAP: Duration = Duration::from_micros(10);
+/// Lingering ends after this many naps in a row found nothing (the burst is over).
+const MAX_IDLE_NAPS: u32 = 4;
 /// Asks the kernel to end this thread's naps on time (1 µs of timer slack instead of the
 /// default 50 µs), so a [`NAP`] lasts about what it says.
 fn set_fine_timer_slack() {
@@ -261,12 +263,20 @@ impl Worker<'_> {
         // LINGER), and whether the last poll found nothing.
         let mut linger_until: Option<std::time::Instant> = None;
         let mut idle_poll = false;
+        // Naps in a row that found nothing: past MAX_IDLE_NAPS the burst is over.
+        let mut idle_naps = 0u32;
         loop {
             let hz = self.srv.hot.hz.load(Relaxed).max(1);
             let tick = Duration::from_millis(1000 / hz);
-            let lingering = linger_until.is_some_and(|t| std::time::Instant::now() < t);
+            let mut lingering = linger_until.is_some_and(|t| std::time::Instant::now() < t);
             if lingering && idle_poll && self.pending.is_empty() {
-                std::thread::sleep(NAP);
+                if idle_naps >= MAX_IDLE_NAPS {
+                    linger_until = None;
+                    lingering = false;
+                } else {
+                    idle_naps += 1;
+                    std::thread::sleep(NAP);
+                }
             }
             let mut timeout = if self.pending.is_empty() && !lingering { tick } else { Duration::ZERO };
             if let Some(deadline) = self.next_deadline {
@@ -284,6 +294,9 @@ impl Worker<'_> {
                 return;
             }
             idle_poll = events.is_empty();
+            if !idle_poll {
+                idle_naps = 0;
+            }
             if events.iter().nth(LINGER_MIN_EVENTS - 1).is_some() {
                 linger_until = Some(std::time::Instant::now() + LINGER);
             }
