@@ -553,3 +553,24 @@ fn min_replicas_to_write_refuses_writes_without_replicas() {
     assert_eq!(c.cmd(&[b"CONFIG", b"SET", b"min-replicas-max-lag", b"0"]), b"+OK\r\n");
     assert_eq!(c.cmd(&[b"SET", b"x", b"w"]), b"+OK\r\n");
 }
+
+/// A request CLIENT PAUSE holds back while a busy script runs on the same thread is run once
+/// the pause ends.
+#[test]
+fn a_request_paused_during_a_busy_script_runs_after_unpause() {
+    let srv = TestServer::start_with(&["--busy-reply-threshold", "100", "--io-threads", "1"]);
+    let mut admin = srv.raw();
+    assert_eq!(admin.cmd(&[b"CLIENT", b"PAUSE", b"60000", b"WRITE"]), b"+OK\r\n");
+    let mut runner = srv.raw();
+    runner.send(&common::encode(&[b"EVAL", b"#!lua flags=no-writes\nwhile true do end", b"0"]));
+    let mut other = srv.raw();
+    wait_busy(&mut other);
+    let mut writer = srv.raw();
+    writer.send(&common::encode(&[b"SET", b"k", b"v"]));
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(other.cmd(&[b"SCRIPT", b"KILL"]), b"+OK\r\n");
+    assert!(text(&runner.read_reply()).contains("killed"));
+    assert_eq!(admin.cmd(&[b"CLIENT", b"UNPAUSE"]), b"+OK\r\n");
+    assert_eq!(writer.read_reply(), b"+OK\r\n");
+    assert_eq!(other.cmd(&[b"GET", b"k"]), b"$1\r\nv\r\n");
+}

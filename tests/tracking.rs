@@ -273,3 +273,47 @@ fn invalidations_of_keys_evicted_for_a_command_come_before_its_reply() {
     assert_eq!(cache.read_reply(), inval("volatile-key"));
     assert_eq!(cache.read_reply(), b":0\r\n");
 }
+
+/// With CLIENT REPLY OFF, invalidations of keys evicted for a command still arrive (pushes
+/// are not replies).
+#[test]
+fn eviction_invalidations_reach_a_client_with_replies_off() {
+    let srv = TestServer::start_with(&["--maxmemory-policy", "volatile-random"]);
+    let mut cache = resp3(&srv);
+    assert_eq!(cache.cmd(&[b"CLIENT", b"TRACKING", b"on"]), b"+OK\r\n");
+    let mut c = srv.client();
+    assert_eq!(cache.cmd(&[b"SETEX", b"volatile-key", b"10000", b"x"]), b"+OK\r\n");
+    assert_eq!(cache.cmd(&[b"GET", b"volatile-key"]), b"$1\r\nx\r\n");
+    let used = common::info_int(&mut c, "used_memory");
+    let _: () = redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("maxmemory")
+        .arg((used + 100 * 1024).to_string())
+        .query(&mut c)
+        .expect("set");
+    assert_eq!(cache.cmd(&[b"SETBIT", b"big-key", b"1600000", b"0"]), b":0\r\n");
+    cache.send(
+        &[common::encode(&[b"CLIENT", b"REPLY", b"OFF"]), common::encode(&[b"GETBIT", b"big-key", b"0"])].concat(),
+    );
+    assert_eq!(cache.read_reply(), inval("volatile-key"));
+    assert!(cache.read_for(150).is_empty(), "no reply with CLIENT REPLY OFF");
+}
+
+/// Keys dropped to respect tracking-table-max-keys did not change: BCAST clients hear
+/// nothing of them.
+#[test]
+fn trimming_the_tracking_table_tells_bcast_clients_nothing() {
+    let srv = TestServer::start();
+    let mut b = resp3(&srv);
+    assert_eq!(b.cmd(&[b"CLIENT", b"TRACKING", b"on", b"BCAST"]), b"+OK\r\n");
+    let mut cache = resp3(&srv);
+    assert_eq!(cache.cmd(&[b"CLIENT", b"TRACKING", b"on"]), b"+OK\r\n");
+    assert_eq!(cache.cmd(&[b"MGET", b"a", b"b", b"c"]), b"*3\r\n_\r\n_\r\n_\r\n");
+    let mut w = srv.client();
+    let _: () = redis::cmd("CONFIG").arg("SET").arg("tracking-table-max-keys").arg("1").query(&mut w).expect("set");
+    for _ in 0..2 {
+        let r = cache.read_reply();
+        assert!(r.starts_with(b">2\r\n$10\r\ninvalidate\r\n*1\r\n"), "{}", String::from_utf8_lossy(&r));
+    }
+    assert!(b.read_for(300).is_empty(), "BCAST client told of keys nobody wrote");
+}

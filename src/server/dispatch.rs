@@ -96,7 +96,7 @@ pub fn execute<'s>(
     gate: &mut Option<RwLockReadGuard<'s, ()>>,
     worker: usize,
 ) -> Outcome {
-    let mark = out.len();
+    let mut mark = out.len();
     let mut outcome = Outcome::Done;
     let now = clock::now_ms();
     sess.shared.last_interaction_ms.store(now, Relaxed);
@@ -120,7 +120,18 @@ pub fn execute<'s>(
                 reject(srv, sess, out, Some(id), CmdError::Static("NOAUTH Authentication required."));
             } else if srv.persist.loading.load(Relaxed) && !spec.has(flag::LOADING) {
                 reject(srv, sess, out, Some(id), CmdError::Static("LOADING Redis is loading the dataset in memory"));
-            } else if srv.hot.maxmemory.load(Relaxed) > 0 && out_of_memory(srv, sess, spec, worker, out) {
+            } else if srv.hot.maxmemory.load(Relaxed) > 0
+                // No eviction while a busy script holds the keyspace (allowed commands then
+                // run without a gate): it would change keys under the script.
+                && gate.is_some()
+                && {
+                    let oom = out_of_memory(srv, sess, spec, worker, out);
+                    // Invalidation pushes it put before the reply are not part of the reply
+                    // (CLIENT REPLY OFF/SKIP keep them).
+                    mark = out.len();
+                    oom
+                }
+            {
                 abort_multi(sess);
                 reject(
                     srv,

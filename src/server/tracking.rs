@@ -108,11 +108,25 @@ impl Tracking {
             }
             keys.keys().take((keys.len() - max).min(1000)).cloned().collect()
         };
-        self.invalidate(srv, &excess, false, 0, None);
+        self.invalidate_keys(srv, &excess, false, 0, None, false);
     }
 
     /// Sends the invalidations due for `modified` keys (written by `writer`), and for a flush.
     pub fn invalidate(&self, srv: &Server, modified: &[Box<[u8]>], flushed: bool, writer: u64, worker: Option<usize>) {
+        self.invalidate_keys(srv, modified, flushed, writer, worker, true);
+    }
+
+    /// [`Tracking::invalidate`]; `broadcast` false leaves BCAST clients out (keys dropped from
+    /// the table did not change).
+    fn invalidate_keys(
+        &self,
+        srv: &Server,
+        modified: &[Box<[u8]>],
+        flushed: bool,
+        writer: u64,
+        worker: Option<usize>,
+        broadcast: bool,
+    ) {
         // (receiver client id, keys it must drop): one key per message in the default mode,
         // in the order the keys changed, as Redis sends them; None means everything (flush).
         let mut per_client: Vec<(u64, Option<Vec<&[u8]>>)> = Vec::new();
@@ -136,7 +150,7 @@ impl Tracking {
                 }
             }
             drop(table);
-            for (id, s) in clients.iter().filter(|(_, s)| s.bcast) {
+            for (id, s) in clients.iter().filter(|(_, s)| s.bcast && broadcast) {
                 let prefixes: Vec<&[u8]> =
                     if s.prefixes.is_empty() { vec![&b""[..]] } else { s.prefixes.iter().map(Vec::as_slice).collect() };
                 for p in prefixes {

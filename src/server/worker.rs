@@ -95,6 +95,7 @@ pub fn start_workers(srv: &Arc<Server>) -> io::Result<Vec<JoinHandle<()>>> {
                 missed: Vec::new(),
                 stash: Vec::new(),
                 closing: Vec::new(),
+                paused: Vec::new(),
                 batch: Default::default(),
                 deferred: Vec::new(),
             }));
@@ -107,6 +108,7 @@ pub fn start_workers(srv: &Arc<Server>) -> io::Result<Vec<JoinHandle<()>>> {
                 next_deadline: None,
                 blocked: Vec::new(),
                 pending: Vec::new(),
+                later: Vec::new(),
             }
             .run();
             CURRENT.with(|c| *c.borrow_mut() = None);
@@ -136,6 +138,8 @@ struct Core {
     stash: Vec<Msg>,
     /// Connections to close once the busy script ended.
     closing: Vec<usize>,
+    /// Connections whose next request CLIENT PAUSE held back while a busy script ran.
+    paused: Vec<usize>,
     /// The rest of the current round's readiness events (token, readable), taken one at a
     /// time by the loop, or all at once by a busy script's hook.
     batch: std::collections::VecDeque<(Token, bool)>,
@@ -218,7 +222,8 @@ pub fn serve_while_busy(srv: &Server) {
         let st = if readable { conn.on_readable(srv, index) } else { Status::Open };
         match st {
             Status::Open => {}
-            Status::MoreInput | Status::Paused => core.missed.push(slot),
+            Status::MoreInput => core.missed.push(slot),
+            Status::Paused => core.paused.push(slot),
             Status::Close => core.closing.push(slot),
         }
         if st != Status::Close && !touched.contains(&slot) {
@@ -250,6 +255,8 @@ struct Worker<'s> {
     next_deadline: Option<u64>,
     /// Connections blocked on keys.
     blocked: Vec<usize>,
+    /// Mailbox messages a busy script's hook put aside, handled after the current ones.
+    later: Vec<Msg>,
     /// Connections that get another read this round (read budget used up, or readiness that
     /// arrived while a busy script ran).
     pending: Vec<usize>,
@@ -319,6 +326,7 @@ impl Worker<'_> {
             for slot in std::mem::take(&mut self.pending) {
                 self.on_ready(slot, true);
             }
+            self.handle_later();
             // Group commit: one append-only file write (and fsync) for every reply of the round,
             // then the replies.
             let deferred = std::mem::take(&mut self.core.borrow_mut().deferred);
@@ -360,20 +368,35 @@ impl Worker<'_> {
             conn
         };
         let st = f(&mut conn, self.srv, self.index);
-        let (stash, closing) = {
+        let closing = {
             let mut core = self.core.borrow_mut();
             core.running = None;
             core.conns[slot] = Some(conn);
             self.pending.append(&mut core.missed);
-            (std::mem::take(&mut core.stash), std::mem::take(&mut core.closing))
+            // Mailbox messages put aside come after the ones being handled now (so a
+            // subscriber's messages keep their order); the loop handles them next.
+            self.later.append(&mut core.stash);
+            for p in std::mem::take(&mut core.paused) {
+                if !self.paused.contains(&p) {
+                    self.paused.push(p);
+                }
+            }
+            std::mem::take(&mut core.closing)
         };
         for s in closing {
             self.close(s);
         }
-        if !stash.is_empty() {
-            self.handle(stash);
-        }
         Some(st)
+    }
+
+    /// Handles the mailbox messages a busy script put aside, then retries paused clients (a
+    /// CLIENT UNPAUSE may have been among what the script's hook saw).
+    fn handle_later(&mut self) {
+        while !self.later.is_empty() {
+            let msgs = std::mem::take(&mut self.later);
+            self.handle(msgs);
+            self.retry_paused();
+        }
     }
 
     fn on_ready(&mut self, slot: usize, readable: bool) {
