@@ -297,14 +297,17 @@ impl Server {
         h.pubsub_limits[2].store(ps.soft_seconds, Relaxed);
         h.auth_required.store(c.requirepass.is_some(), Relaxed);
         *self.password.write() = c.requirepass.clone();
+        // A packed encoding holds at most MAX_ELEMENTS elements (two per hash field or
+        // sorted-set member): larger settings mean "as many as fit".
+        let packed_max = larder_engine::types::packed::MAX_ELEMENTS / 2;
         *h.limits.write() = larder_engine::types::Limits {
-            hash_entries: c.hash_max_listpack_entries,
+            hash_entries: c.hash_max_listpack_entries.min(packed_max),
             hash_value: c.hash_max_listpack_value,
             list_size: c.list_max_listpack_size as i64,
             set_intset_entries: c.set_max_intset_entries,
-            set_entries: c.set_max_listpack_entries,
+            set_entries: c.set_max_listpack_entries.min(packed_max),
             set_value: c.set_max_listpack_value,
-            zset_entries: c.zset_max_listpack_entries,
+            zset_entries: c.zset_max_listpack_entries.min(packed_max),
             zset_value: c.zset_max_listpack_value,
         };
         self.slowlog.lock().trim(c.slowlog_max_len as usize);

@@ -88,7 +88,7 @@ mod tests {
         // Every collection value pays for one boxed Object: large representations must stay
         // behind their own Box inside each type.
         assert!(
-            std::mem::size_of::<super::Object>() <= 48,
+            std::mem::size_of::<super::Object>() <= 32,
             "Object grew to {} bytes",
             std::mem::size_of::<super::Object>()
         );

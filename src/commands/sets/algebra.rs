@@ -40,12 +40,11 @@ fn check_sources<'a>(
 }
 
 /// Stores `result` under `dst` (deleting `dst` when it is empty) and replies with its size.
-fn store(ctx: &mut Ctx<'_, '_>, dst: &KeyRef<'_>, mut result: Set) {
+fn store(ctx: &mut Ctx<'_, '_>, dst: &KeyRef<'_>, result: Set) {
     let n = result.len();
     if n == 0 {
         ctx.shard(dst).remove(dst);
     } else {
-        result.shrink_to_fit();
         ctx.shard(dst).set(dst, Value::Obj(Box::new(Object::Set(result))), None);
     }
     ctx.reply().int(n as i64);

@@ -9,11 +9,28 @@
 /// A byte offset of an element inside a [`Packed`] buffer.
 pub type Pos = usize;
 
+/// Most elements a [`Packed`] may hold; collections convert to their big encodings well
+/// before (the server clamps the `*-max-listpack-entries` settings to half of it).
+pub const MAX_ELEMENTS: usize = 1 << 31;
+
+/// A field with one valid value: enums holding a [`Packed`] can keep their tag in its unused
+/// bit patterns, which keeps a set (three representations) at 24 bytes like a hash.
+#[derive(Clone, Copy, Default, PartialEq, Eq)]
+#[repr(u8)]
+enum Niche {
+    #[default]
+    Only = 0,
+}
+
 /// Packed byte strings.
+///
+/// The buffer is exactly as long as the encoded data (a listpack reallocates on every change
+/// too), so the struct is a boxed slice plus a count: 24 bytes, which keeps an `Object` small.
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct Packed {
-    buf: Vec<u8>,
-    len: usize,
+    buf: Box<[u8]>,
+    len: u32,
+    _niche: Niche,
 }
 
 fn varint_len(mut v: usize) -> usize {
@@ -26,6 +43,7 @@ fn varint_len(mut v: usize) -> usize {
 }
 
 fn put_varint(out: &mut Vec<u8>, mut v: usize) {
+    out.reserve_exact(varint_len(v));
     while v >= 0x80 {
         out.push((v as u8 & 0x7f) | 0x80);
         v >>= 7;
@@ -35,14 +53,22 @@ fn put_varint(out: &mut Vec<u8>, mut v: usize) {
 
 impl Packed {
     /// An empty sequence.
-    pub const fn new() -> Self {
-        Packed { buf: Vec::new(), len: 0 }
+    pub fn new() -> Self {
+        Packed { buf: Box::default(), len: 0, _niche: Niche::Only }
     }
 
     /// Number of elements.
     #[inline]
     pub fn len(&self) -> usize {
-        self.len
+        self.len as usize
+    }
+
+    /// Changes the buffer as a `Vec` (whose spare capacity is given back afterwards).
+    fn edit<R>(&mut self, f: impl FnOnce(&mut Vec<u8>) -> R) -> R {
+        let mut v = std::mem::take(&mut self.buf).into_vec();
+        let r = f(&mut v);
+        self.buf = v.into_boxed_slice();
+        r
     }
 
     /// True when empty.
@@ -53,7 +79,7 @@ impl Packed {
 
     /// Bytes of heap memory held.
     pub fn heap_size(&self) -> usize {
-        self.buf.capacity()
+        self.buf.len()
     }
 
     /// Bytes of encoded data.
@@ -113,7 +139,7 @@ impl Packed {
 
     /// The position of the element at index `i` (O(n)); `i == len()` gives the end position.
     pub fn pos_of_index(&self, i: usize) -> Option<Pos> {
-        if i == self.len {
+        if i == self.len() {
             return Some(self.buf.len());
         }
         self.cursor().nth(i).map(|(p, _)| p)
@@ -121,11 +147,11 @@ impl Packed {
 
     /// Appends an element.
     pub fn push_back(&mut self, v: &[u8]) {
-        // Exact growth, as a listpack reallocates: a small collection's buffer is most of its
-        // memory, and doubling would leave up to half of it unused.
-        self.buf.reserve_exact(varint_len(v.len()) + v.len());
-        put_varint(&mut self.buf, v.len());
-        self.buf.extend_from_slice(v);
+        self.edit(|buf| {
+            buf.reserve_exact(varint_len(v.len()) + v.len());
+            put_varint(buf, v.len());
+            buf.extend_from_slice(v);
+        });
         self.len += 1;
     }
 
@@ -137,19 +163,19 @@ impl Packed {
     /// Inserts an element before the one at `pos` (or at the end when `pos` is the length of
     /// the encoded data).
     pub fn insert_at(&mut self, pos: Pos, v: &[u8]) {
-        let mut enc = Vec::with_capacity(varint_len(v.len()) + v.len());
-        put_varint(&mut enc, v.len());
-        enc.extend_from_slice(v);
+        let enc = encode(v);
         let pos = pos.min(self.buf.len());
-        self.buf.reserve_exact(enc.len());
-        self.buf.splice(pos..pos, enc);
+        self.edit(|buf| {
+            buf.reserve_exact(enc.len());
+            buf.splice(pos..pos, enc);
+        });
         self.len += 1;
     }
 
     /// Removes the element at `pos`.
     pub fn remove_at(&mut self, pos: Pos) {
         if let Some((_, next)) = self.read(pos) {
-            self.buf.drain(pos..next);
+            self.edit(|buf| drop(buf.drain(pos..next)));
             self.len -= 1;
         }
     }
@@ -157,8 +183,8 @@ impl Packed {
     /// Removes `count` consecutive elements starting at `pos`.
     pub fn remove_run(&mut self, pos: Pos, count: usize) {
         let mut end = pos;
-        let mut removed = 0;
-        while removed < count {
+        let mut removed = 0u32;
+        while (removed as usize) < count {
             match self.read(end) {
                 Some((_, next)) => {
                     end = next;
@@ -167,7 +193,7 @@ impl Packed {
                 None => break,
             }
         }
-        self.buf.drain(pos..end);
+        self.edit(|buf| drop(buf.drain(pos..end)));
         self.len -= removed;
     }
 
@@ -179,10 +205,11 @@ impl Packed {
                 self.buf[start..next].copy_from_slice(v);
                 return;
             }
-            let mut enc = Vec::with_capacity(varint_len(v.len()) + v.len());
-            put_varint(&mut enc, v.len());
-            enc.extend_from_slice(v);
-            self.buf.splice(pos..next, enc);
+            let enc = encode(v);
+            self.edit(|buf| {
+                buf.reserve_exact(enc.len().saturating_sub(next - pos));
+                buf.splice(pos..next, enc);
+            });
         }
     }
 
@@ -194,14 +221,17 @@ impl Packed {
 
     /// Removes every element.
     pub fn clear(&mut self) {
-        self.buf.clear();
+        self.buf = Box::default();
         self.len = 0;
     }
+}
 
-    /// Releases unused capacity.
-    pub fn shrink(&mut self) {
-        self.buf.shrink_to_fit();
-    }
+/// The encoding of one element: its varint length, then its bytes.
+fn encode(v: &[u8]) -> Vec<u8> {
+    let mut enc = Vec::with_capacity(varint_len(v.len()) + v.len());
+    put_varint(&mut enc, v.len());
+    enc.extend_from_slice(v);
+    enc
 }
 
 impl std::fmt::Debug for Packed {

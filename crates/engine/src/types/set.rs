@@ -75,7 +75,7 @@ pub struct Set {
 
 enum Repr {
     /// Sorted, distinct integers.
-    Ints(Vec<i64>),
+    Ints(Ints),
     /// Distinct members in insertion order.
     Packed(Packed),
     /// Members as the keys of value-less entries.
@@ -127,11 +127,44 @@ impl Default for Set {
     }
 }
 
+/// Sorted integers in a buffer of exactly their size (an intset reallocates on every change
+/// too): 16 bytes, so a set stays 24 bytes whatever its encoding.
+#[derive(Clone, Default)]
+struct Ints(Box<[i64]>);
+
+impl std::ops::Deref for Ints {
+    type Target = [i64];
+
+    fn deref(&self) -> &[i64] {
+        &self.0
+    }
+}
+
+impl Ints {
+    fn edit<R>(&mut self, f: impl FnOnce(&mut Vec<i64>) -> R) -> R {
+        let mut v = std::mem::take(&mut self.0).into_vec();
+        let r = f(&mut v);
+        self.0 = v.into_boxed_slice();
+        r
+    }
+
+    fn insert(&mut self, at: usize, i: i64) {
+        self.edit(|v| {
+            v.reserve_exact(1);
+            v.insert(at, i);
+        });
+    }
+
+    fn remove(&mut self, at: usize) -> i64 {
+        self.edit(|v| v.remove(at))
+    }
+}
+
 impl Set {
     /// An empty set in the intset encoding (where Redis starts the results of SUNIONSTORE and
     /// SDIFFSTORE).
-    pub const fn new() -> Self {
-        Set { repr: Repr::Ints(Vec::new()) }
+    pub fn new() -> Self {
+        Set { repr: Repr::Ints(Ints::default()) }
     }
 
     /// An empty set for about `size_hint` members, the first being `first`, in the encoding
@@ -139,7 +172,7 @@ impl Set {
     /// intset, listpack when the hint fits a listpack, hashtable otherwise.
     pub fn for_members(first: &[u8], size_hint: usize, limits: &Limits) -> Self {
         let repr = if parse_i64(first).is_some() && size_hint <= limits.set_intset_entries {
-            Repr::Ints(Vec::with_capacity(size_hint.min(64)))
+            Repr::Ints(Ints::default())
         } else if size_hint <= limits.set_entries {
             Repr::Packed(Packed::new())
         } else {
@@ -152,7 +185,7 @@ impl Set {
     /// when `first` is one, a listpack otherwise (finish with [`Set::compact_integers`]).
     pub fn for_intersection(first: &Set) -> Self {
         let repr = match first.repr {
-            Repr::Ints(_) => Repr::Ints(Vec::new()),
+            Repr::Ints(_) => Repr::Ints(Ints::default()),
             _ => Repr::Packed(Packed::new()),
         };
         Set { repr }
@@ -197,7 +230,7 @@ impl Set {
     /// Bytes of heap memory held (O(n) for the hashtable encoding).
     pub fn heap_size(&self) -> usize {
         match &self.repr {
-            Repr::Ints(v) => v.capacity() * std::mem::size_of::<i64>(),
+            Repr::Ints(v) => std::mem::size_of_val::<[i64]>(v),
             Repr::Packed(p) => p.heap_size(),
             Repr::Table(t) => t.slot_bytes() + t.iter().map(Entry::block_size).sum::<usize>(),
         }
@@ -445,7 +478,7 @@ impl Set {
         }
         let mut keep = Set {
             repr: match self.repr {
-                Repr::Ints(_) => Repr::Ints(Vec::with_capacity(remaining)),
+                Repr::Ints(_) => Repr::Ints(Ints::default()),
                 _ => Repr::Packed(Packed::new()),
             },
         };
@@ -487,16 +520,7 @@ impl Set {
         let ints: Option<Vec<i64>> = self.iter().map(Member::as_int).collect();
         if let Some(mut v) = ints {
             v.sort_unstable();
-            self.repr = Repr::Ints(v);
-        }
-    }
-
-    /// Releases spare capacity of the compact encodings.
-    pub fn shrink_to_fit(&mut self) {
-        match &mut self.repr {
-            Repr::Ints(v) => v.shrink_to_fit(),
-            Repr::Packed(p) => p.shrink(),
-            Repr::Table(_) => {}
+            self.repr = Repr::Ints(Ints(v.into_boxed_slice()));
         }
     }
 
@@ -517,7 +541,7 @@ impl Set {
         if let Repr::Ints(v) = &self.repr {
             let mut p = Packed::new();
             let mut buf = itoa::Buffer::new();
-            for &i in v {
+            for &i in v.iter() {
                 p.push_back(buf.format(i).as_bytes());
             }
             self.repr = Repr::Packed(p);

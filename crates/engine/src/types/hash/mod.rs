@@ -179,7 +179,7 @@ impl Default for Hash {
 
 impl Hash {
     /// An empty hash in the packed encoding.
-    pub const fn new() -> Self {
+    pub fn new() -> Self {
         Hash { repr: Repr::Packed(Packed::new()) }
     }
 

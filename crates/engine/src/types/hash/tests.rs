@@ -223,7 +223,7 @@ fn random_is_roughly_uniform_in_a_table() {
 #[test]
 fn a_small_hash_is_small() {
     // The packed buffer inline, the table behind a pointer.
-    assert!(std::mem::size_of::<Hash>() <= 40, "{}", std::mem::size_of::<Hash>());
+    assert!(std::mem::size_of::<Hash>() <= 24, "{}", std::mem::size_of::<Hash>());
 }
 
 #[test]

@@ -72,8 +72,11 @@ fn encode_into(dst: &mut [u8], v: &[u8]) {
 #[derive(Clone, Default)]
 pub(super) struct Node {
     buf: Vec<u8>,
-    head: usize,
-    count: usize,
+    /// Start of the live bytes; u32 keeps a small list's `Object` small. A node grows past
+    /// 4 GiB only around one huge element, and [`Node::set_head`] then gives the room back.
+    head_at: u32,
+    /// Number of elements (nodes hold at most 64 KiB of elements, or a single one).
+    elems: u32,
 }
 
 impl Node {
@@ -81,19 +84,48 @@ impl Node {
     pub(super) fn with(v: &[u8]) -> Node {
         let mut buf = Vec::with_capacity(entry_size(v.len()));
         encode(&mut buf, v);
-        Node { buf, head: 0, count: 1 }
+        Node { buf, head_at: 0, elems: 1 }
     }
 
     /// Number of elements.
     #[inline]
     pub(super) fn len(&self) -> usize {
-        self.count
+        self.count()
+    }
+
+    #[inline]
+    fn count(&self) -> usize {
+        self.elems as usize
+    }
+
+    #[inline]
+    fn set_count(&mut self, n: usize) {
+        // Bounded by the node size limits (see the field).
+        self.elems = n as u32;
+    }
+
+    #[inline]
+    fn head(&self) -> usize {
+        self.head_at as usize
+    }
+
+    /// Moves the start of the live bytes; a start past what u32 holds is made 0 by dropping
+    /// the room before it.
+    #[inline]
+    fn set_head(&mut self, at: usize) {
+        match u32::try_from(at) {
+            Ok(h) => self.head_at = h,
+            Err(_) => {
+                self.buf.drain(..at);
+                self.head_at = 0;
+            }
+        }
     }
 
     /// Bytes of encoded elements.
     #[inline]
     pub(super) fn bytes(&self) -> usize {
-        self.buf.len() - self.head
+        self.buf.len() - self.head()
     }
 
     /// The size Redis would give this node's listpack (what the size limits compare).
@@ -110,7 +142,7 @@ impl Node {
     /// Position of the first element.
     #[inline]
     pub(super) fn start(&self) -> usize {
-        self.head
+        self.head()
     }
 
     /// Position just past the last element.
@@ -160,20 +192,20 @@ impl Node {
     /// The first element.
     #[inline]
     pub(super) fn first(&self) -> Option<&[u8]> {
-        (self.count > 0).then(|| self.read_fwd(self.head).0)
+        (self.count() > 0).then(|| self.read_fwd(self.head()).0)
     }
 
     /// The position of element `offset` (`len()` gives [`Node::end`]), walking from the nearer end.
     pub(super) fn pos_of(&self, offset: usize) -> usize {
-        if offset <= self.count / 2 {
-            let mut pos = self.head;
+        if offset <= self.count() / 2 {
+            let mut pos = self.head();
             for _ in 0..offset {
                 pos = self.read_fwd(pos).1;
             }
             pos
         } else {
             let mut pos = self.buf.len();
-            for _ in offset..self.count {
+            for _ in offset..self.count() {
                 pos = self.read_bwd(pos).1;
             }
             pos
@@ -182,12 +214,12 @@ impl Node {
 
     /// The element at `offset`.
     pub(super) fn get(&self, offset: usize) -> Option<&[u8]> {
-        (offset < self.count).then(|| self.read_fwd(self.pos_of(offset)).0)
+        (offset < self.count()).then(|| self.read_fwd(self.pos_of(offset)).0)
     }
 
     /// Iterates over (position, element) from the first element.
     pub(super) fn cursor(&self) -> impl Iterator<Item = (usize, &[u8])> + '_ {
-        let mut pos = self.head;
+        let mut pos = self.head();
         std::iter::from_fn(move || {
             if pos >= self.buf.len() {
                 return None;
@@ -204,9 +236,9 @@ impl Node {
         if self.buf.capacity() - self.buf.len() >= extra {
             return;
         }
-        if self.head > 0 && self.head >= self.bytes() {
-            self.buf.drain(..self.head);
-            self.head = 0;
+        if self.head() > 0 && self.head() >= self.bytes() {
+            self.buf.drain(..self.head());
+            self.set_head(0);
             if self.buf.capacity() - self.buf.len() >= extra {
                 return;
             }
@@ -217,23 +249,25 @@ impl Node {
 
     /// Makes at least `need` bytes of room before the head.
     fn reserve_front(&mut self, need: usize) {
-        if self.head >= need {
+        if self.head() >= need {
             return;
         }
         let data = self.bytes();
-        let shift = need - self.head + (data / 4).max(16);
+        // Bounded slack keeps the head offset within u32 for any element under 4 GiB.
+        let shift = need - self.head() + (data / 4).clamp(16, 1 << 20);
         let old_len = self.buf.len();
         if self.buf.capacity() - old_len >= shift {
             self.buf.resize(old_len + shift, 0);
-            self.buf.copy_within(self.head..old_len, self.head + shift);
-            self.head += shift;
+            let head = self.head();
+            self.buf.copy_within(head..old_len, head + shift);
+            self.set_head(self.head() + shift);
         } else {
-            let room = self.head + shift;
+            let room = self.head() + shift;
             let mut nb = Vec::with_capacity(room + data);
             nb.resize(room, 0);
-            nb.extend_from_slice(&self.buf[self.head..]);
+            nb.extend_from_slice(&self.buf[self.head()..]);
             self.buf = nb;
-            self.head = room;
+            self.set_head(room);
         }
     }
 
@@ -241,21 +275,22 @@ impl Node {
     pub(super) fn push_back(&mut self, v: &[u8]) {
         self.reserve_back(entry_size(v.len()));
         encode(&mut self.buf, v);
-        self.count += 1;
+        self.set_count(self.count() + 1);
     }
 
     /// Prepends an element.
     pub(super) fn push_front(&mut self, v: &[u8]) {
         let sz = entry_size(v.len());
         self.reserve_front(sz);
-        self.head -= sz;
-        encode_into(&mut self.buf[self.head..self.head + sz], v);
-        self.count += 1;
+        self.set_head(self.head() - sz);
+        let head = self.head();
+        encode_into(&mut self.buf[head..head + sz], v);
+        self.set_count(self.count() + 1);
     }
 
     /// Inserts `v` at `pos` (an element's position, or [`Node::end`]).
     pub(super) fn insert_at(&mut self, pos: usize, v: &[u8]) {
-        if pos <= self.head {
+        if pos <= self.head() {
             self.push_front(v);
         } else if pos >= self.buf.len() {
             self.push_back(v);
@@ -263,7 +298,7 @@ impl Node {
             let mut enc = Vec::with_capacity(entry_size(v.len()));
             encode(&mut enc, v);
             self.buf.splice(pos..pos, enc);
-            self.count += 1;
+            self.set_count(self.count() + 1);
         }
     }
 
@@ -282,28 +317,28 @@ impl Node {
 
     /// Removes the `n` elements stored in `start..end`.
     fn remove_span(&mut self, start: usize, end: usize, n: usize) {
-        if start <= self.head {
-            self.head = end;
+        if start <= self.head() {
+            self.set_head(end);
         } else if end >= self.buf.len() {
             self.buf.truncate(start);
         } else {
             self.buf.drain(start..end);
         }
-        self.count -= n;
+        self.set_count(self.count() - n);
         self.compact();
     }
 
     /// Gives back room that grew larger than the data (after removals).
     fn compact(&mut self) {
-        if self.count == 0 {
+        if self.count() == 0 {
             self.buf = Vec::new();
-            self.head = 0;
+            self.set_head(0);
             return;
         }
         let data = self.bytes();
-        if self.head > HEAD_SLACK && self.head > data {
-            self.buf.drain(..self.head);
-            self.head = 0;
+        if self.head() > HEAD_SLACK && self.head() > data {
+            self.buf.drain(..self.head());
+            self.set_head(0);
         }
         if self.buf.capacity() > 2 * self.buf.len() + HEAD_SLACK {
             self.buf.shrink_to(self.buf.len() + self.buf.len() / 4);
@@ -314,9 +349,9 @@ impl Node {
     /// after which it sits in the allocator's size class of its data.
     pub(super) fn seal(&mut self) {
         if self.buf.capacity() > self.bytes() {
-            if self.head > 0 {
-                self.buf.drain(..self.head);
-                self.head = 0;
+            if self.head() > 0 {
+                self.buf.drain(..self.head());
+                self.set_head(0);
             }
             self.buf.shrink_to_fit();
         }
@@ -325,18 +360,18 @@ impl Node {
     /// Makes room for `bytes` more bytes at `end` with no slack (a batch of known size).
     pub(super) fn reserve_exact(&mut self, front: bool, bytes: usize) {
         if front {
-            if self.head < bytes {
+            if self.head() < bytes {
                 let data = self.bytes();
                 let mut nb = Vec::with_capacity(bytes + data);
                 nb.resize(bytes, 0);
-                nb.extend_from_slice(&self.buf[self.head..]);
+                nb.extend_from_slice(&self.buf[self.head()..]);
                 self.buf = nb;
-                self.head = bytes;
+                self.set_head(bytes);
             }
         } else if self.buf.capacity() - self.buf.len() < bytes {
-            if self.head > 0 {
-                self.buf.drain(..self.head);
-                self.head = 0;
+            if self.head() > 0 {
+                self.buf.drain(..self.head());
+                self.set_head(0);
             }
             self.buf.reserve_exact(bytes);
         }
@@ -344,23 +379,23 @@ impl Node {
 
     /// Removes the first `n` elements (at most all of them).
     pub(super) fn remove_front(&mut self, n: usize) {
-        let n = n.min(self.count);
-        let end = if n == self.count { self.buf.len() } else { self.pos_of(n) };
-        let start = self.head;
+        let n = n.min(self.count());
+        let end = if n == self.count() { self.buf.len() } else { self.pos_of(n) };
+        let start = self.head();
         self.remove_span(start, end, n);
     }
 
     /// Removes the last `n` elements (at most all of them).
     pub(super) fn remove_back(&mut self, n: usize) {
-        let n = n.min(self.count);
-        let start = if n == self.count { self.head } else { self.pos_of(self.count - n) };
+        let n = n.min(self.count());
+        let start = if n == self.count() { self.head() } else { self.pos_of(self.count() - n) };
         let end = self.buf.len();
         self.remove_span(start, end, n);
     }
 
     /// Removes `n` elements starting at element `offset`.
     pub(super) fn remove_range(&mut self, offset: usize, n: usize) {
-        let n = n.min(self.count.saturating_sub(offset));
+        let n = n.min(self.count().saturating_sub(offset));
         if n == 0 {
             return;
         }
@@ -378,7 +413,7 @@ impl Node {
         let mut spans: smallvec::SmallVec<[(usize, usize); 8]> = smallvec::SmallVec::new();
         if rev {
             let mut end = self.buf.len();
-            while end > self.head && spans.len() < limit {
+            while end > self.head() && spans.len() < limit {
                 let (d, start) = self.read_bwd(end);
                 if d == v {
                     spans.push((start, end));
@@ -387,7 +422,7 @@ impl Node {
             }
             spans.reverse();
         } else {
-            let mut pos = self.head;
+            let mut pos = self.head();
             while pos < self.buf.len() && spans.len() < limit {
                 let (d, next) = self.read_fwd(pos);
                 if d == v {
@@ -404,7 +439,7 @@ impl Node {
             write += keep_to - keep_from;
         }
         self.buf.truncate(write);
-        self.count -= spans.len();
+        self.set_count(self.count() - spans.len());
         self.compact();
         spans.len()
     }
@@ -412,9 +447,9 @@ impl Node {
     /// Splits off the elements from `offset` on into a new node.
     pub(super) fn split_off(&mut self, offset: usize) -> Node {
         let pos = self.pos_of(offset);
-        let tail = Node { buf: self.buf[pos..].to_vec(), head: 0, count: self.count - offset };
+        let tail = Node { buf: self.buf[pos..].to_vec(), head_at: 0, elems: (self.count() - offset) as u32 };
         self.buf.truncate(pos);
-        self.count = offset;
+        self.set_count(offset);
         self.compact();
         tail
     }
@@ -422,9 +457,9 @@ impl Node {
     /// Splits off the elements before `offset` into a new node.
     pub(super) fn split_front(&mut self, offset: usize) -> Node {
         let pos = self.pos_of(offset);
-        let front = Node { buf: self.buf[self.head..pos].to_vec(), head: 0, count: offset };
-        self.head = pos;
-        self.count -= offset;
+        let front = Node { buf: self.buf[self.head()..pos].to_vec(), head_at: 0, elems: offset as u32 };
+        self.set_head(pos);
+        self.set_count(self.count() - offset);
         self.compact();
         front
     }
@@ -432,8 +467,8 @@ impl Node {
     /// Moves every element of `other` to the end of this node.
     pub(super) fn append(&mut self, other: Node) {
         self.reserve_back(other.bytes());
-        self.buf.extend_from_slice(&other.buf[other.head..]);
-        self.count += other.count;
+        self.buf.extend_from_slice(&other.buf[other.head()..]);
+        self.set_count(self.count() + other.count());
     }
 }
 

@@ -54,7 +54,7 @@ impl<'a> Iterator for Pairs<'a> {
 
 impl ListPack {
     /// An empty listpack.
-    pub(crate) const fn new() -> ListPack {
+    pub(crate) fn new() -> ListPack {
         ListPack { p: Packed::new() }
     }
 
@@ -152,11 +152,6 @@ impl ListPack {
         let mut buf = [0u8; 8];
         self.p.push_back(member);
         self.p.push_back(encode_score(score, &mut buf));
-    }
-
-    /// Releases spare capacity.
-    pub(crate) fn shrink(&mut self) {
-        self.p.shrink();
     }
 }
 

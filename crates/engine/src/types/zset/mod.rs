@@ -150,7 +150,7 @@ impl Default for ZSet {
 
 impl ZSet {
     /// An empty sorted set in the listpack encoding.
-    pub const fn new() -> Self {
+    pub fn new() -> Self {
         ZSet { repr: Repr::Packed(ListPack::new()) }
     }
 
@@ -175,7 +175,6 @@ impl ZSet {
             for (m, s) in &pairs {
                 lp.push_sorted(m, *s);
             }
-            lp.shrink();
             ZSet { repr: Repr::Packed(lp) }
         } else {
             let mut s = Sorted::default();
