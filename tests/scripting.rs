@@ -574,3 +574,73 @@ fn a_request_paused_during_a_busy_script_runs_after_unpause() {
     assert_eq!(writer.read_reply(), b"+OK\r\n");
     assert_eq!(other.cmd(&[b"GET", b"k"]), b"$1\r\nv\r\n");
 }
+
+#[test]
+fn redis_call_takes_thousands_of_unpacked_arguments() {
+    let srv = TestServer::start();
+    let mut c = srv.raw();
+    for f in ["call", "pcall"] {
+        let script =
+            format!("local a = {{}} for i=1,7999 do a[i] = 1 end return redis.{f}('lpush', KEYS[1], unpack(a))");
+        assert_eq!(text(&eval(&mut c, &script, &[&format!("l-{f}")], &[])), ":7999\r\n");
+    }
+}
+
+#[test]
+fn collector_callbacks_calling_redis_during_a_reply_are_refused_cleanly() {
+    // __gc metamethods (newproxy) run whenever the collector runs, also while redis.call is
+    // pushing a reply: a redis.call from there is refused as recursive, an error from there
+    // fails the script, and neither disturbs the server or later scripts.
+    let srv = TestServer::start();
+    let mut c = srv.raw();
+    assert_eq!(
+        text(&eval(&mut c, "for i=1,200 do redis.call('rpush', KEYS[1], i) end return 1", &["big"], &[])),
+        ":1\r\n"
+    );
+    let churn = "local n = 0
+        for round = 1, 50 do
+            for i = 1, 200 do
+                local p = newproxy(true)
+                getmetatable(p).__gc = function() %GC% end
+            end
+            local ok, r = pcall(redis.call, 'lrange', KEYS[1], 0, -1)
+            if ok then n = n + #r end
+        end
+        return n";
+    // Outside a reply, a collector callback's redis.call runs normally.
+    let r = eval(
+        &mut c,
+        "local p = newproxy(true) getmetatable(p).__gc = function() redis.call('set', 'from-gc', 'yes') end
+         p = nil collectgarbage() return redis.call('get', 'from-gc')",
+        &[],
+        &[],
+    );
+    assert_eq!(text(&r), "$3\r\nyes\r\n");
+    // Runs every pending finalizer (each failing one stops a collection) before going on.
+    let drain = "for i = 1, 100000 do if pcall(collectgarbage) then return i end end return -1";
+    for gc in ["redis.call('incr', 'gc-calls')", "error('boom')", "redis.pcall('incr', 'gc-calls')"] {
+        let r = text(&eval(&mut c, &churn.replace("%GC%", gc), &["big"], &[]));
+        assert!(r.starts_with(':') || r.starts_with('-'), "{gc}: {r}");
+        assert_eq!(text(&c.cmd(&[b"PING"])), "+PONG\r\n", "{gc}");
+        assert!(text(&eval(&mut c, drain, &[], &[])).starts_with(':'), "{gc}");
+        // redis.call works again at once.
+        assert_eq!(text(&eval(&mut c, "return redis.call('llen', KEYS[1])", &["big"], &[])), ":200\r\n", "{gc}");
+    }
+}
+
+#[test]
+fn redis_call_arguments_convert_like_lua_5_1_numbers() {
+    let srv = TestServer::start();
+    let mut c = srv.raw();
+    let r = eval(
+        &mut c,
+        "redis.call('rpush', KEYS[1], 7, 3.5, 1e20, 2^53, 'x')
+         return redis.call('lrange', KEYS[1], 0, -1)",
+        &["nums"],
+        &[],
+    );
+    assert_eq!(text(&r), "*5\r\n$1\r\n7\r\n$3\r\n3.5\r\n$5\r\n1e+20\r\n$16\r\n9007199254740992\r\n$1\r\nx\r\n");
+    // Negative zero is not integral in Lua 5.1's sense (its own chunk: Lua shares the
+    // constant with 0 otherwise).
+    assert_eq!(text(&eval(&mut c, "return redis.call('echo', -0.0)", &[], &[])), "$2\r\n-0\r\n");
+}

@@ -252,12 +252,9 @@ fn add_log_and_version(lua: &Lua, r: &Table) -> mlua::Result<()> {
     Ok(())
 }
 
-/// Operations that reach the running script's dispatcher (the slot's entry 1, which is also
-/// redis.call) other than redis.call itself. They are passed as a first argument no script can
-/// produce: a light userdata pointing into [`OPS`].
+/// Operations that reach the running script's dispatcher (the slot's entry 1). They are passed
+/// as a first argument no script can produce: a light userdata pointing into [`OPS`].
 pub mod op {
-    /// redis.pcall.
-    pub const PCALL: usize = 1;
     /// redis.setresp.
     pub const SETRESP: usize = 2;
     /// redis.set_repl.
@@ -295,8 +292,9 @@ pub fn via_slot(slot: &Table, op: usize, args: MultiValue) -> mlua::Result<Multi
     f.call::<MultiValue>(all)
 }
 
-/// The `redis` table scripts see. redis.call is set for each run (it is the run's dispatcher);
-/// the other functions that need the running script reach it through `slot`.
+/// The `redis` table scripts see, without redis.call and redis.pcall (C functions the
+/// interpreter adds, see `raw_call`); the other functions that need the running script reach
+/// it through `slot`.
 pub fn redis_table(lua: &Lua, slot: &Table, kind: Kind) -> mlua::Result<Table> {
     let r = lua.create_table()?;
     add_log_and_version(lua, &r)?;
@@ -306,9 +304,7 @@ pub fn redis_table(lua: &Lua, slot: &Table, kind: Kind) -> mlua::Result<Table> {
     for (name, v) in [("REPL_NONE", 0), ("REPL_AOF", 1), ("REPL_SLAVE", 2), ("REPL_REPLICA", 2), ("REPL_ALL", 3)] {
         r.raw_set(name, v)?;
     }
-    for (name, op) in
-        [("pcall", op::PCALL), ("setresp", op::SETRESP), ("set_repl", op::SET_REPL), ("acl_check_cmd", op::ACL_CHECK)]
-    {
+    for (name, op) in [("setresp", op::SETRESP), ("set_repl", op::SET_REPL), ("acl_check_cmd", op::ACL_CHECK)] {
         let slot = slot.clone();
         r.raw_set(name, lua.create_function(move |_, args: MultiValue| via_slot(&slot, op, args))?)?;
     }

@@ -1,11 +1,5 @@
-//! Conversions between Redis replies and Lua values, as Redis 7.2 does them.
-//!
-//! Redis → Lua (what redis.call returns): the command's RESP reply is parsed back. Integers
-//! become numbers, bulk strings strings, a null bulk or null array `false`, a status reply
-//! `{ok = s}`, an error `{err = s}`, arrays tables; in RESP3 (redis.setresp(3)) maps become
-//! `{map = {...}}`, sets `{set = {k = true}}`, nulls nil, booleans booleans, doubles
-//! `{double = n}`, big numbers `{big_number = s}` and verbatim strings
-//! `{verbatim_string = {format = f, string = s}}`.
+//! Conversion of a script's result into its reply, as Redis 7.2 does it (the other direction,
+//! command replies into Lua values, is in `raw_call`).
 //!
 //! Lua → Redis (what a script returns): strings are bulk strings, numbers integers (truncated),
 //! `true` is 1 and `false` null (RESP3 scripts: booleans), tables with `err`, `ok`, `double`,
@@ -13,160 +7,11 @@
 //! arrays up to their first nil, anything else null.
 
 use larder_resp::Reply;
-use mlua::{Lua, Table, Value};
+use mlua::{Table, Value};
 
-use super::api::error_table;
-
-/// Deepest reply nesting converted (deeper replies cannot come from commands).
-const MAX_PARSE_DEPTH: usize = 128;
 /// Deepest table nesting a script may return; deeper elements are replaced by an error, as
 /// Redis does when its Lua stack runs out.
 const MAX_REPLY_DEPTH: usize = 200;
-
-/// Parses the single RESP reply in `buf` into a Lua value. An error reply becomes an error
-/// table marked `ignore_error_stats_update` (the command already counted it).
-pub fn reply_to_lua(lua: &Lua, buf: &[u8]) -> mlua::Result<Value> {
-    let mut p = Parser { buf, pos: 0 };
-    p.value(lua, 0)
-}
-
-struct Parser<'a> {
-    buf: &'a [u8],
-    pos: usize,
-}
-
-impl Parser<'_> {
-    fn line(&mut self) -> &[u8] {
-        let rest = &self.buf[self.pos.min(self.buf.len())..];
-        match rest.windows(2).position(|w| w == b"\r\n") {
-            Some(i) => {
-                self.pos += i + 2;
-                &rest[..i]
-            }
-            None => {
-                self.pos = self.buf.len();
-                rest
-            }
-        }
-    }
-
-    fn int(line: &[u8]) -> i64 {
-        std::str::from_utf8(line).ok().and_then(|s| s.parse().ok()).unwrap_or(0)
-    }
-
-    fn bulk(&mut self, len: i64) -> &[u8] {
-        let start = self.pos.min(self.buf.len());
-        let end = (start + len.max(0) as usize).min(self.buf.len());
-        self.pos = (end + 2).min(self.buf.len());
-        &self.buf[start..end]
-    }
-
-    fn value(&mut self, lua: &Lua, depth: usize) -> mlua::Result<Value> {
-        if self.pos >= self.buf.len() || depth > MAX_PARSE_DEPTH {
-            return Ok(Value::Nil);
-        }
-        let kind = self.buf[self.pos];
-        self.pos += 1;
-        let line = self.line().to_vec();
-        Ok(match kind {
-            b':' => Value::Number(Self::int(&line) as f64),
-            b'$' => {
-                let n = Self::int(&line);
-                if n < 0 {
-                    Value::Boolean(false)
-                } else {
-                    Value::String(lua.create_string(self.bulk(n))?)
-                }
-            }
-            b'+' => {
-                let t = lua.create_table()?;
-                t.raw_set("ok", lua.create_string(&line)?)?;
-                Value::Table(t)
-            }
-            b'-' => {
-                let mut text = b"-".to_vec();
-                text.extend_from_slice(&line);
-                let t = error_table(lua, &text)?;
-                t.raw_set("ignore_error_stats_update", true)?;
-                Value::Table(t)
-            }
-            b'*' | b'>' => {
-                let n = Self::int(&line);
-                if n < 0 {
-                    return Ok(Value::Boolean(false));
-                }
-                let t = lua.create_table_with_capacity(n as usize, 0)?;
-                for i in 1..=n {
-                    let v = self.value(lua, depth + 1)?;
-                    t.raw_set(i, v)?;
-                }
-                Value::Table(t)
-            }
-            b'%' => {
-                let inner = lua.create_table()?;
-                for _ in 0..Self::int(&line).max(0) {
-                    let k = self.value(lua, depth + 1)?;
-                    let v = self.value(lua, depth + 1)?;
-                    if !k.is_nil() {
-                        inner.raw_set(k, v)?;
-                    }
-                }
-                let t = lua.create_table()?;
-                t.raw_set("map", inner)?;
-                Value::Table(t)
-            }
-            b'~' => {
-                let inner = lua.create_table()?;
-                for _ in 0..Self::int(&line).max(0) {
-                    let k = self.value(lua, depth + 1)?;
-                    if !k.is_nil() {
-                        inner.raw_set(k, true)?;
-                    }
-                }
-                let t = lua.create_table()?;
-                t.raw_set("set", inner)?;
-                Value::Table(t)
-            }
-            b'|' => {
-                // Attributes are not shown to scripts: skip them, return what follows.
-                for _ in 0..Self::int(&line).max(0) * 2 {
-                    self.value(lua, depth + 1)?;
-                }
-                return self.value(lua, depth);
-            }
-            b'_' => Value::Nil,
-            b'#' => Value::Boolean(line.first() == Some(&b't')),
-            b',' => {
-                let s = String::from_utf8_lossy(&line);
-                let d = match &*s {
-                    "inf" => f64::INFINITY,
-                    "-inf" => f64::NEG_INFINITY,
-                    "nan" | "-nan" => f64::NAN,
-                    other => other.parse().unwrap_or(0.0),
-                };
-                let t = lua.create_table()?;
-                t.raw_set("double", d)?;
-                Value::Table(t)
-            }
-            b'(' => {
-                let t = lua.create_table()?;
-                t.raw_set("big_number", lua.create_string(&line)?)?;
-                Value::Table(t)
-            }
-            b'=' => {
-                let body = self.bulk(Self::int(&line)).to_vec();
-                let (format, text) = if body.len() >= 4 { (&body[..3], &body[4..]) } else { (&b"txt"[..], &body[..]) };
-                let inner = lua.create_table()?;
-                inner.raw_set("string", lua.create_string(text)?)?;
-                inner.raw_set("format", lua.create_string(format)?)?;
-                let t = lua.create_table()?;
-                t.raw_set("verbatim_string", inner)?;
-                Value::Table(t)
-            }
-            _ => Value::Nil,
-        })
-    }
-}
 
 /// An error the script's reply contains.
 pub struct ReplyError {

@@ -173,7 +173,7 @@ impl FunctionEngine {
             vm.gmeta.raw_set("__index", &load_env)?;
             let r = vm.run_chunk.call::<(bool, Value)>((&func, Value::Nil, Value::Nil));
             vm.gmeta.raw_set("__index", &hidden)?;
-            vm.slot.raw_set(1, Value::Nil)?;
+            vm.slot.raw_set(1, &vm.dispatcher)?;
             r
         });
         if deadline.is_some_and(|d| Instant::now() > d) {

@@ -22,6 +22,7 @@ pub mod lib_cmsgpack;
 pub mod lib_struct;
 pub mod library;
 pub mod num;
+pub mod raw_call;
 pub mod run;
 pub mod vm;
 

@@ -7,14 +7,15 @@
 //! execute through `dispatch::run_locked` on the script's own session (the caller's database,
 //! RESP2 until redis.setresp(3)), and their replies are parsed back into Lua values.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::sync::atomic::Ordering::Relaxed;
 
 use larder_resp::{Args, OwnedArgs, Reply};
 use mlua::{Function, IntoLuaMulti, Lua, MultiValue, Table, Value};
 
 use super::api::{self, raise_table, to_number};
-use super::convert::{lua_to_reply, reply_to_lua, ReplyError};
+use super::convert::{lua_to_reply, ReplyError};
+use super::raw_call::Job;
 use super::vm::{interrupt, Vm};
 use super::Running;
 use crate::commands::spec::{flag, CommandSpec};
@@ -49,7 +50,14 @@ struct Runner<'a, 'k> {
     /// A read-only command ran: a tracking caller then tracks the script's declared keys.
     read: bool,
     killed: bool,
+    /// The command redis.call is running.
+    args: OwnedArgs,
+    /// Formatting room for number arguments.
+    num: Vec<u8>,
+    /// The command's reply.
     scratch: Vec<u8>,
+    /// The error a refused command gets.
+    err: Vec<u8>,
     written: Vec<(usize, Vec<u8>)>,
 }
 
@@ -68,6 +76,138 @@ pub struct Invocation<'a> {
     pub args: Args<'a>,
     /// How many of the arguments after numkeys are keys (checked by the caller).
     pub numkeys: usize,
+}
+
+/// What the interpreter's functions reach: the run in progress.
+trait Dispatch {
+    /// The operation a leading marker names (see `api::op`).
+    fn dispatch(&self, lua: &Lua, args: MultiValue) -> mlua::Result<MultiValue>;
+
+    /// redis.call / redis.pcall: reads the command from the stack of `l` (arguments
+    /// 1..=top), runs it, and says what to push (see `raw_call`). Calls nothing on `l` that
+    /// can raise.
+    ///
+    /// # Safety
+    /// `l` is the state of the redis.call in progress.
+    unsafe fn raw_call(&self, l: *mut mlua::ffi::lua_State) -> Job;
+}
+
+impl Dispatch for RefCell<Runner<'_, '_>> {
+    fn dispatch(&self, lua: &Lua, mut args: MultiValue) -> mlua::Result<MultiValue> {
+        let mut r = self.try_borrow_mut().map_err(|_| raise_table(super::raw_call::RECURSIVE))?;
+        match args.front().and_then(api::op_of) {
+            None => Err(raise_table("unknown scripting operation")),
+            Some(op) => {
+                args.pop_front();
+                r.dispatch(lua, op, args)
+            }
+        }
+    }
+
+    unsafe fn raw_call(&self, l: *mut mlua::ffi::lua_State) -> Job {
+        use mlua::ffi;
+        let Ok(mut guard) = self.try_borrow_mut() else {
+            return Job::error(super::raw_call::RECURSIVE.as_bytes(), false);
+        };
+        let r = &mut *guard;
+        r.args.clear();
+        let n = ffi::lua_gettop(l);
+        if n <= 0 {
+            r.err = api::error_text(b"Please specify at least one argument for this redis lib call");
+            return Job::error(&r.err, false);
+        }
+        for i in 1..=n {
+            match ffi::lua_type(l, i) {
+                ffi::LUA_TSTRING => {
+                    let mut len = 0usize;
+                    let p = ffi::lua_tolstring(l, i, &mut len);
+                    if p.is_null() {
+                        r.args.push(b"");
+                    } else {
+                        // SAFETY: Lua's string stays on the stack (argument i) during the call.
+                        r.args.push(std::slice::from_raw_parts(p.cast::<u8>(), len));
+                    }
+                }
+                ffi::LUA_TNUMBER => push_number(&mut r.args, &mut r.num, ffi::lua_tonumber(l, i)),
+                _ => {
+                    r.err = api::error_text(b"Lua redis lib command arguments must be strings or integers");
+                    return Job::error(&r.err, false);
+                }
+            }
+        }
+        match r.execute() {
+            Ok(()) => Job::reply(&r.scratch),
+            Err(counted) => Job::error(&r.err, counted),
+        }
+    }
+}
+
+/// Appends a number argument as Lua 5.1 numbers convert: integral values in i64's range as
+/// integers, others as Redis formats doubles.
+fn push_number(args: &mut OwnedArgs, buf: &mut Vec<u8>, n: f64) {
+    const LIMIT: f64 = 9_223_372_036_854_775_808.0;
+    if (-LIMIT..LIMIT).contains(&n) && (n as i64 as f64).to_bits() == n.to_bits() {
+        args.push(itoa::Buffer::new().format(n as i64).as_bytes());
+    } else {
+        buf.clear();
+        larder_resp::format_double(n, buf);
+        args.push(buf);
+    }
+}
+
+/// A run's dispatcher with its lifetime erased; see [`Current`].
+type DispatchPtr = *const (dyn Dispatch + 'static);
+
+thread_local! {
+    /// The run in progress on this thread, if any.
+    static CURRENT: Cell<Option<DispatchPtr>> = const { Cell::new(None) };
+}
+
+/// Makes a run reachable from the interpreter's dispatcher for as long as this guard lives.
+/// The guard is created after the run's state and dropped before it (and restores whatever
+/// was current before), so the pointer in [`CURRENT`] always refers to a live run.
+struct Current {
+    prev: Option<DispatchPtr>,
+}
+
+impl Current {
+    fn enter(run: &dyn Dispatch) -> Current {
+        let p: *const (dyn Dispatch + '_) = run;
+        // SAFETY: only the trait object's lifetime bound changes (same pointer, same vtable).
+        // The erased pointer is dereferenced only while this guard lives (see `dispatcher`),
+        // and the guard cannot outlive `run`'s borrow in the caller.
+        let p: DispatchPtr = unsafe { std::mem::transmute::<*const (dyn Dispatch + '_), DispatchPtr>(p) };
+        Current { prev: CURRENT.replace(Some(p)) }
+    }
+}
+
+impl Drop for Current {
+    fn drop(&mut self) {
+        CURRENT.set(self.prev);
+    }
+}
+
+/// Runs redis.call / redis.pcall for the run in progress (None when there is none).
+///
+/// # Safety
+/// `l` is the state of the redis.call in progress.
+pub(super) unsafe fn raw_call(l: *mut mlua::ffi::lua_State) -> Option<Job> {
+    // SAFETY: CURRENT holds a pointer only while the `Current` guard of a live run exists.
+    CURRENT.get().map(|p| unsafe { (*p).raw_call(l) })
+}
+
+/// The dispatcher of an interpreter, created once with it: through operation markers, what
+/// needs the running script besides redis.call (redis.setresp, the instruction hook, ...).
+/// Outside a run it answers the hook with "continue" and refuses everything else.
+pub fn dispatcher(lua: &Lua) -> mlua::Result<Function> {
+    lua.create_function(|lua, args: MultiValue| match CURRENT.get() {
+        // SAFETY: CURRENT holds a pointer only while the `Current` guard of a live run exists.
+        Some(p) => unsafe { &*p }.dispatch(lua, args),
+        None if args.front().and_then(api::op_of) == Some(api::op::INTERRUPT) => {
+            super::vm::interrupt::CONTINUE.into_lua_multi(lua)
+        }
+        None => Err(raise_table("This function can only be called from a running script")),
+    })
 }
 
 /// Runs an invocation and writes its reply to `ctx.out`.
@@ -94,7 +234,10 @@ pub fn run(scripting: &super::Scripting, vm: &Vm, ctx: &mut Ctx<'_, '_>, opts: &
         wrote: false,
         read: false,
         killed: false,
+        args: OwnedArgs::default(),
+        num: Vec::new(),
         scratch: Vec::new(),
+        err: Vec::new(),
         written: Vec::new(),
     });
     srv.script.is_function.store(!opts.is_eval, Relaxed);
@@ -105,28 +248,10 @@ pub fn run(scripting: &super::Scripting, vm: &Vm, ctx: &mut Ctx<'_, '_>, opts: &
     srv.script.started_ms.store(ctx.now.max(1), Relaxed);
 
     let lua = &vm.lua;
-    let borrow = || {
-        runner.try_borrow_mut().map_err(|_| {
-            raise_table(
-                "luaRedisGenericCommand() recursive call detected. Are you doing funny stuff with Lua debug hooks?",
-            )
-        })
-    };
-    let outcome: mlua::Result<(bool, Value)> = lua.scope(|scope| {
-        // One scoped function per run: redis.call, and through operation markers everything
-        // else that needs the run (see api::op).
-        let dispatcher = scope.create_function(|lua, mut args: MultiValue| {
-            let mut r = borrow()?;
-            match args.front().and_then(api::op_of) {
-                None => r.call(lua, args, true).map(|v| MultiValue::from_vec(vec![v])),
-                Some(op) => {
-                    args.pop_front();
-                    r.dispatch(lua, op, args)
-                }
-            }
-        })?;
-        vm.slot.raw_set(1, &dispatcher)?;
-        vm.redis.raw_set("call", dispatcher)?;
+    let current = Current::enter(&runner);
+    let outcome = (|| -> mlua::Result<(bool, Value)> {
+        // A FUNCTION LOAD may have used the slot since the last run.
+        vm.slot.raw_set(1, &vm.dispatcher)?;
         let k =
             lua.create_sequence_from(keys.iter().map(|b| lua.create_string(b)).collect::<mlua::Result<Vec<_>>>()?)?;
         let a =
@@ -136,7 +261,8 @@ pub fn run(scripting: &super::Scripting, vm: &Vm, ctx: &mut Ctx<'_, '_>, opts: &
         } else {
             vm.run_function.call::<(bool, Value)>((func, k, a))
         }
-    });
+    })();
+    drop(current);
 
     srv.script.started_ms.store(0, Relaxed);
     *scripting.running.lock() = None;
@@ -246,7 +372,6 @@ impl Runner<'_, '_> {
     /// The operations behind markers (see `api::op`); register_function is refused at run time.
     fn dispatch(&mut self, lua: &Lua, op: usize, args: MultiValue) -> mlua::Result<MultiValue> {
         match op {
-            api::op::PCALL => self.call(lua, args, false).map(|v| MultiValue::from_vec(vec![v])),
             api::op::INTERRUPT => {
                 if self.srv.script_busy() {
                     // The shards go back while this thread serves its other clients (the
@@ -344,25 +469,11 @@ impl Runner<'_, '_> {
         Ok(spec)
     }
 
-    /// redis.call (`raise`: errors are raised) and redis.pcall (errors are returned as tables).
-    fn call(&mut self, lua: &Lua, args: MultiValue, raise: bool) -> mlua::Result<Value> {
-        let fail = |lua: &Lua, text: Vec<u8>, counted: bool| -> mlua::Result<Value> {
-            if raise {
-                return Err(api::raise_err(text, counted));
-            }
-            let t = lua.create_table()?;
-            t.raw_set("err", lua.create_string(&text)?)?;
-            if counted {
-                t.raw_set("ignore_error_stats_update", true)?;
-            }
-            Ok(Value::Table(t))
-        };
-        let argv = match command_args(&args) {
-            Ok(a) => a,
-            Err(msg) => return fail(lua, api::error_text(msg.as_bytes()), false),
-        };
-        drop(args);
-        let spec = match self.check(argv.args()) {
+    /// Runs the command in `args` for redis.call / redis.pcall: Ok with its reply in
+    /// `scratch`, or Err with the error table's text in `err` and whether it was counted.
+    fn execute(&mut self) -> Result<(), bool> {
+        let a = self.args.args();
+        let spec = match self.check(a) {
             Ok(spec) => spec,
             Err((id, text)) => {
                 self.srv.stats.count_error(text);
@@ -370,7 +481,9 @@ impl Runner<'_, '_> {
                     let slot = Stats::slot().min(self.srv.stats.per_cmd.len() - 1);
                     ThreadStats::add(&self.srv.stats.per_cmd[slot][id].rejected, 1);
                 }
-                return fail(lua, text.as_bytes().to_vec(), true);
+                self.err.clear();
+                self.err.extend_from_slice(text.as_bytes());
+                return Err(true);
             }
         };
         self.read |= spec.has(flag::READONLY);
@@ -379,16 +492,11 @@ impl Runner<'_, '_> {
             self.srv.script.wrote.store(true, Relaxed);
         }
         self.scratch.clear();
-        let a = argv.args();
         crate::server::dispatch::run_locked(self.srv, &mut self.sess, a, &mut self.scratch, self.keys, self.now, false);
         if spec.has(flag::WRITE) && self.srv.blocking.count() > 0 {
             let db = self.sess.db;
             self.written.extend(spec.key_args(a).map(|i| (db, a[i].to_vec())));
         }
-        if raise && self.scratch.first() == Some(&b'-') {
-            let end = self.scratch.iter().position(|&b| b == b'\r').unwrap_or(self.scratch.len());
-            return Err(api::raise_err(api::error_text(&self.scratch[..end]), true));
-        }
-        reply_to_lua(lua, &self.scratch)
+        Ok(())
     }
 }

@@ -4,9 +4,10 @@
 //!
 //! Two of these exist, as in Redis: one for EVAL scripts (SCRIPT FLUSH replaces it) and one for
 //! function libraries. A script reaches the server through the interpreter's *slot*: a hidden
-//! table whose entry 1 holds the dispatcher of the script being run, set for one run. The
-//! dispatcher is redis.call itself; redis.pcall, redis.setresp, redis.set_repl,
-//! register_function and the instruction hook's kill check call it with an operation marker.
+//! table whose entry 1 holds the dispatcher: redis.setresp, redis.set_repl, register_function
+//! and the instruction hook's kill check call it with an operation marker, and it reaches the
+//! run in progress. redis.call and redis.pcall are C functions reaching the run directly (see
+//! `raw_call`).
 
 use mlua::{Function, HookTriggers, Lua, LuaOptions, StdLib, Table, Value, VmState};
 
@@ -47,8 +48,11 @@ pub struct Vm {
     /// The metatable of `_G`: its `__index` is the hidden globals, or the load environment
     /// while FUNCTION LOAD runs a library's code.
     pub gmeta: Table,
-    /// The dispatcher slot (field `f`).
+    /// The dispatcher slot (entry 1): [`Vm::dispatcher`] during runs, FUNCTION LOAD's own
+    /// dispatcher while a library loads.
     pub slot: Table,
+    /// The dispatcher every run uses.
+    pub dispatcher: Function,
     /// The real `redis` table behind its read-only proxy (redis.call and redis.pcall are set
     /// in it for each run).
     pub redis: Table,
@@ -78,7 +82,11 @@ impl Vm {
         api::replace_random(&lua, &g.raw_get::<Table>("math")?)?;
 
         let slot = lua.create_table()?;
+        let dispatcher = super::run::dispatcher(&lua)?;
+        slot.raw_set(1, &dispatcher)?;
         let redis = api::redis_table(&lua, &slot, kind)?;
+        redis.raw_set("call", raw_function(&lua, super::raw_call::redis_call)?)?;
+        redis.raw_set("pcall", raw_function(&lua, super::raw_call::redis_pcall)?)?;
         g.raw_set("redis", &redis)?;
         let load_env = match kind {
             Kind::Eval => None,
@@ -104,7 +112,7 @@ impl Vm {
         let run_chunk: Function = m.get::<Function>("eval_runner")?.call((&handler, &hidden))?;
         let run_function: Function = m.get::<Function>("function_runner")?.call(&handler)?;
         install_hook(&lua, &slot, false)?;
-        Ok(Vm { lua, hidden, gmeta, slot, redis, run_chunk, run_function, load_env })
+        Ok(Vm { lua, hidden, gmeta, slot, dispatcher, redis, run_chunk, run_function, load_env })
     }
 
     /// Puts back the periodic hook after a kill made it fire on every line.
@@ -116,6 +124,18 @@ impl Vm {
     /// Memory the interpreter uses, in bytes.
     pub fn used_memory(&self) -> usize {
         self.lua.used_memory()
+    }
+}
+
+/// A C closure running `f` with [`raw_call::push_value`](super::raw_call::push_value) as its
+/// first upvalue (how redis.call and redis.pcall push their results).
+fn raw_function(lua: &Lua, f: mlua::ffi::lua_CFunction) -> mlua::Result<Function> {
+    // SAFETY: push_value and `f` follow raw_call's rules (no Rust frame that owns anything is
+    // skipped by a Lua error); the closure is built in a protected call with one argument,
+    // push_value, on the stack, which lua_pushcclosure takes as the upvalue.
+    unsafe {
+        let push = lua.create_c_function(super::raw_call::push_value)?;
+        lua.exec_raw::<Function>(push, |l| mlua::ffi::lua_pushcclosure(l, f, 1))
     }
 }
 

@@ -177,6 +177,12 @@ impl OwnedArgs {
         self.spans.len()
     }
 
+    /// Removes every argument, keeping the buffers for reuse.
+    pub fn clear(&mut self) {
+        self.data.clear();
+        self.spans.clear();
+    }
+
     /// Whether there are no arguments.
     #[inline]
     pub fn is_empty(&self) -> bool {
