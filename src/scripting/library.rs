@@ -171,7 +171,7 @@ impl FunctionEngine {
             })?;
             vm.slot.raw_set(1, dispatcher)?;
             vm.gmeta.raw_set("__index", &load_env)?;
-            let r = vm.run_chunk.call::<(bool, Value)>((&func, Value::Nil, Value::Nil));
+            let r = vm.run_chunk.call::<(bool, Value)>(&func);
             vm.gmeta.raw_set("__index", &hidden)?;
             vm.slot.raw_set(1, &vm.dispatcher)?;
             r

@@ -18,6 +18,7 @@
 use std::cell::Cell;
 use std::ffi::{c_int, c_void, CStr};
 
+use larder_resp::Args;
 use mlua::ffi;
 
 /// Deepest reply nesting converted (deeper replies cannot come from commands).
@@ -47,6 +48,8 @@ enum Kind {
     Reply,
     /// An error table `{err = <bytes>}`, with `ignore_error_stats_update` when `counted`.
     Error { counted: bool },
+    /// A sequence of `len` arguments of the request `ptr` points to (an `Args`), from `from`.
+    Strings { from: usize },
 }
 
 impl Job {
@@ -60,7 +63,16 @@ impl Job {
         Job { ptr: text.as_ptr(), len: text.len(), kind: Kind::Error { counted } }
     }
 
+    /// The table of `count` arguments of `args` from `from` (KEYS or ARGV).
+    pub fn strings(args: &Args<'_>, from: usize, count: usize) -> Job {
+        Job { ptr: (args as *const Args<'_>).cast(), len: count, kind: Kind::Strings { from } }
+    }
+
+    /// The bytes of a `Reply` or `Error` job.
     fn bytes(&self) -> &[u8] {
+        if matches!(self.kind, Kind::Strings { .. }) {
+            return &[];
+        }
         // SAFETY: built from a live slice by `reply`/`error`; the run keeps the bytes until
         // its next call, which IN_CALL holds off until the job is pushed.
         unsafe { std::slice::from_raw_parts(self.ptr, self.len) }
@@ -71,6 +83,7 @@ impl Job {
         match self.kind {
             Kind::Error { .. } => true,
             Kind::Reply => self.bytes().first() == Some(&b'-'),
+            Kind::Strings { .. } => false,
         }
     }
 }
@@ -113,6 +126,18 @@ unsafe fn call(l: *mut ffi::lua_State, raise: bool) -> c_int {
     1
 }
 
+/// The runners' argument fetch: the run's KEYS and ARGV tables (nothing outside a run).
+///
+/// # Safety
+/// As [`redis_call`].
+pub unsafe extern "C-unwind" fn fetch_args(l: *mut ffi::lua_State) -> c_int {
+    let Some((keys, argv)) = super::run::args_jobs() else { return 0 };
+    if push(l, &keys) != 0 || push(l, &argv) != 0 {
+        ffi::lua_error(l);
+    }
+    2
+}
+
 /// Pushes what `job` describes through a protected call of [`push_value`] (the closure's
 /// first upvalue); returns the status of `lua_pcall` (0: the value is on top, else the error).
 unsafe fn push(l: *mut ffi::lua_State, job: &Job) -> c_int {
@@ -139,17 +164,27 @@ pub unsafe extern "C-unwind" fn push_value(l: *mut ffi::lua_State) -> c_int {
         return 1;
     }
     let job = *job;
-    let bytes = job.bytes();
     match job.kind {
+        Kind::Strings { from } => {
+            // SAFETY: `Job::strings` points at the run's request, alive for the whole run.
+            let args = &*job.ptr.cast::<Args<'_>>();
+            ffi::lua_createtable(l, job.len.min(c_int::MAX as usize) as c_int, 0);
+            for i in 0..job.len.min(c_int::MAX as usize) {
+                if let Some(a) = args.get(from + i) {
+                    push_bytes(l, a);
+                    ffi::lua_rawseti_(l, -2, i as c_int + 1);
+                }
+            }
+        }
         Kind::Reply => {
-            let mut p = Parser { buf: bytes, pos: 0 };
+            let mut p = Parser { buf: job.bytes(), pos: 0 };
             if !p.value(l, 0) {
                 ffi::lua_pushnil(l);
             }
         }
         Kind::Error { counted } => {
             ffi::lua_createtable(l, 0, 2);
-            push_bytes(l, bytes);
+            push_bytes(l, job.bytes());
             ffi::lua_setfield(l, -2, c"err".as_ptr());
             if counted {
                 ffi::lua_pushboolean(l, 1);

@@ -36,9 +36,32 @@ pub struct RunOpts {
     pub name: String,
 }
 
+/// Buffers a run's commands use, kept between runs on each thread.
+#[derive(Default)]
+struct Buffers {
+    /// The command redis.call is running.
+    args: OwnedArgs,
+    /// Formatting room for number arguments.
+    num: Vec<u8>,
+    /// The command's reply.
+    scratch: Vec<u8>,
+    /// The error a refused command gets.
+    err: Vec<u8>,
+}
+
+/// Buffers larger than this are not kept for the next run.
+const KEEP_BUFFER: usize = 64 * 1024;
+
+thread_local! {
+    static SPARE: RefCell<Buffers> = RefCell::new(Buffers::default());
+}
+
 /// The script's side of a run, reached from Lua through the dispatcher.
 struct Runner<'a, 'k> {
     srv: &'a Server,
+    /// The request (`<command> <script or name> <numkeys> key... arg...`).
+    request: Args<'a>,
+    numkeys: usize,
     keys: &'a mut larder_engine::Locked<'k>,
     now: u64,
     sess: Session,
@@ -50,14 +73,7 @@ struct Runner<'a, 'k> {
     /// A read-only command ran: a tracking caller then tracks the script's declared keys.
     read: bool,
     killed: bool,
-    /// The command redis.call is running.
-    args: OwnedArgs,
-    /// Formatting room for number arguments.
-    num: Vec<u8>,
-    /// The command's reply.
-    scratch: Vec<u8>,
-    /// The error a refused command gets.
-    err: Vec<u8>,
+    bufs: Buffers,
     written: Vec<(usize, Vec<u8>)>,
 }
 
@@ -90,6 +106,9 @@ trait Dispatch {
     /// # Safety
     /// `l` is the state of the redis.call in progress.
     unsafe fn raw_call(&self, l: *mut mlua::ffi::lua_State) -> Job;
+
+    /// The jobs pushing the run's KEYS and ARGV tables.
+    fn args_jobs(&self) -> Option<(Job, Job)>;
 }
 
 impl Dispatch for RefCell<Runner<'_, '_>> {
@@ -104,17 +123,24 @@ impl Dispatch for RefCell<Runner<'_, '_>> {
         }
     }
 
+    fn args_jobs(&self) -> Option<(Job, Job)> {
+        let r = self.try_borrow().ok()?;
+        let rest = r.request.len().saturating_sub(3);
+        let keys = r.numkeys.min(rest);
+        Some((Job::strings(&r.request, 3, keys), Job::strings(&r.request, 3 + keys, rest - keys)))
+    }
+
     unsafe fn raw_call(&self, l: *mut mlua::ffi::lua_State) -> Job {
         use mlua::ffi;
         let Ok(mut guard) = self.try_borrow_mut() else {
             return Job::error(super::raw_call::RECURSIVE.as_bytes(), false);
         };
         let r = &mut *guard;
-        r.args.clear();
+        r.bufs.args.clear();
         let n = ffi::lua_gettop(l);
         if n <= 0 {
-            r.err = api::error_text(b"Please specify at least one argument for this redis lib call");
-            return Job::error(&r.err, false);
+            r.bufs.err = api::error_text(b"Please specify at least one argument for this redis lib call");
+            return Job::error(&r.bufs.err, false);
         }
         for i in 1..=n {
             match ffi::lua_type(l, i) {
@@ -122,22 +148,22 @@ impl Dispatch for RefCell<Runner<'_, '_>> {
                     let mut len = 0usize;
                     let p = ffi::lua_tolstring(l, i, &mut len);
                     if p.is_null() {
-                        r.args.push(b"");
+                        r.bufs.args.push(b"");
                     } else {
                         // SAFETY: Lua's string stays on the stack (argument i) during the call.
-                        r.args.push(std::slice::from_raw_parts(p.cast::<u8>(), len));
+                        r.bufs.args.push(std::slice::from_raw_parts(p.cast::<u8>(), len));
                     }
                 }
-                ffi::LUA_TNUMBER => push_number(&mut r.args, &mut r.num, ffi::lua_tonumber(l, i)),
+                ffi::LUA_TNUMBER => push_number(&mut r.bufs.args, &mut r.bufs.num, ffi::lua_tonumber(l, i)),
                 _ => {
-                    r.err = api::error_text(b"Lua redis lib command arguments must be strings or integers");
-                    return Job::error(&r.err, false);
+                    r.bufs.err = api::error_text(b"Lua redis lib command arguments must be strings or integers");
+                    return Job::error(&r.bufs.err, false);
                 }
             }
         }
         match r.execute() {
-            Ok(()) => Job::reply(&r.scratch),
-            Err(counted) => Job::error(&r.err, counted),
+            Ok(()) => Job::reply(&r.bufs.scratch),
+            Err(counted) => Job::error(&r.bufs.err, counted),
         }
     }
 }
@@ -187,6 +213,12 @@ impl Drop for Current {
     }
 }
 
+/// The jobs pushing the KEYS and ARGV tables of the run in progress (None when there is none).
+pub(super) fn args_jobs() -> Option<(Job, Job)> {
+    // SAFETY: CURRENT holds a pointer only while the `Current` guard of a live run exists.
+    CURRENT.get().and_then(|p| unsafe { (*p).args_jobs() })
+}
+
 /// Runs redis.call / redis.pcall for the run in progress (None when there is none).
 ///
 /// # Safety
@@ -213,8 +245,6 @@ pub fn dispatcher(lua: &Lua) -> mlua::Result<Function> {
 /// Runs an invocation and writes its reply to `ctx.out`.
 pub fn run(scripting: &super::Scripting, vm: &Vm, ctx: &mut Ctx<'_, '_>, opts: &RunOpts, call: Invocation<'_>) {
     let Invocation { func, args, numkeys } = call;
-    let all: Vec<&[u8]> = args.iter().skip(3).collect();
-    let (keys, argv) = all.split_at(numkeys.min(all.len()));
     // Only FUNCTION STATS shows the command line (and only for functions).
     let command = if opts.is_eval { Vec::new() } else { args.iter().map(<[u8]>::to_vec).collect() };
     let srv = ctx.srv;
@@ -225,6 +255,8 @@ pub fn run(scripting: &super::Scripting, vm: &Vm, ctx: &mut Ctx<'_, '_>, opts: &
     sess.script = true;
     let runner = RefCell::new(Runner {
         srv,
+        request: args,
+        numkeys,
         keys: &mut *ctx.keys,
         now: ctx.now,
         sess,
@@ -234,10 +266,7 @@ pub fn run(scripting: &super::Scripting, vm: &Vm, ctx: &mut Ctx<'_, '_>, opts: &
         wrote: false,
         read: false,
         killed: false,
-        args: OwnedArgs::default(),
-        num: Vec::new(),
-        scratch: Vec::new(),
-        err: Vec::new(),
+        bufs: SPARE.with(|s| std::mem::take(&mut *s.borrow_mut())),
         written: Vec::new(),
     });
     srv.script.is_function.store(!opts.is_eval, Relaxed);
@@ -247,19 +276,15 @@ pub fn run(scripting: &super::Scripting, vm: &Vm, ctx: &mut Ctx<'_, '_>, opts: &
         Some(Running { name: opts.name.clone(), command, started_ms: ctx.now, is_eval: opts.is_eval });
     srv.script.started_ms.store(ctx.now.max(1), Relaxed);
 
-    let lua = &vm.lua;
     let current = Current::enter(&runner);
     let outcome = (|| -> mlua::Result<(bool, Value)> {
         // A FUNCTION LOAD may have used the slot since the last run.
         vm.slot.raw_set(1, &vm.dispatcher)?;
-        let k =
-            lua.create_sequence_from(keys.iter().map(|b| lua.create_string(b)).collect::<mlua::Result<Vec<_>>>()?)?;
-        let a =
-            lua.create_sequence_from(argv.iter().map(|b| lua.create_string(b)).collect::<mlua::Result<Vec<_>>>()?)?;
+        // The runners fetch KEYS and ARGV from the run (raw_call::fetch_args).
         if opts.is_eval {
-            vm.run_chunk.call::<(bool, Value)>((func, k, a))
+            vm.run_chunk.call::<(bool, Value)>(func)
         } else {
-            vm.run_function.call::<(bool, Value)>((func, k, a))
+            vm.run_function.call::<(bool, Value)>(func)
         }
     })();
     drop(current);
@@ -267,11 +292,15 @@ pub fn run(scripting: &super::Scripting, vm: &Vm, ctx: &mut Ctx<'_, '_>, opts: &
     srv.script.started_ms.store(0, Relaxed);
     *scripting.running.lock() = None;
     srv.script.kill.store(false, Relaxed);
-    let Runner { killed, written, mut sess, read, .. } = runner.into_inner();
+    let Runner { killed, written, mut sess, read, mut bufs, .. } = runner.into_inner();
+    if bufs.scratch.capacity() <= KEEP_BUFFER && bufs.args.bytes() <= KEEP_BUFFER {
+        bufs.args.clear();
+        SPARE.with(|s| *s.borrow_mut() = bufs);
+    }
     if read {
         // As Redis: a tracking caller tracks the keys the script declared, once the script
         // read anything (which keys it read inside is not looked at).
-        crate::server::dispatch::remember_keys(srv, ctx.sess, keys.iter().copied());
+        crate::server::dispatch::remember_keys(srv, ctx.sess, args.iter().skip(3).take(numkeys));
     }
     crate::persist::aof::end_multi(srv, sess.aof_tx.take().unwrap_or_default());
     let script_resp3 = sess.resp3;
@@ -472,7 +501,7 @@ impl Runner<'_, '_> {
     /// Runs the command in `args` for redis.call / redis.pcall: Ok with its reply in
     /// `scratch`, or Err with the error table's text in `err` and whether it was counted.
     fn execute(&mut self) -> Result<(), bool> {
-        let a = self.args.args();
+        let a = self.bufs.args.args();
         let spec = match self.check(a) {
             Ok(spec) => spec,
             Err((id, text)) => {
@@ -481,8 +510,8 @@ impl Runner<'_, '_> {
                     let slot = Stats::slot().min(self.srv.stats.per_cmd.len() - 1);
                     ThreadStats::add(&self.srv.stats.per_cmd[slot][id].rejected, 1);
                 }
-                self.err.clear();
-                self.err.extend_from_slice(text.as_bytes());
+                self.bufs.err.clear();
+                self.bufs.err.extend_from_slice(text.as_bytes());
                 return Err(true);
             }
         };
@@ -491,8 +520,16 @@ impl Runner<'_, '_> {
             self.wrote = true;
             self.srv.script.wrote.store(true, Relaxed);
         }
-        self.scratch.clear();
-        crate::server::dispatch::run_locked(self.srv, &mut self.sess, a, &mut self.scratch, self.keys, self.now, false);
+        self.bufs.scratch.clear();
+        crate::server::dispatch::run_locked(
+            self.srv,
+            &mut self.sess,
+            a,
+            &mut self.bufs.scratch,
+            self.keys,
+            self.now,
+            false,
+        );
         if spec.has(flag::WRITE) && self.srv.blocking.count() > 0 {
             let db = self.sess.db;
             self.written.extend(spec.key_args(a).map(|i| (db, a[i].to_vec())));

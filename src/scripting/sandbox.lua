@@ -230,19 +230,19 @@ function M.load_env(R)
   return L
 end
 
--- Runs a compiled script, with KEYS and ARGV set in the hidden globals `H`, under the message
--- handler `h`.
-function M.eval_runner(h, H)
-  return function(f, keys, args)
-    H.KEYS = keys
-    H.ARGV = args
+-- Runs a compiled script, with KEYS and ARGV (from `fetch`: the run's, or nil outside a run)
+-- set in the hidden globals `H`, under the message handler `h`.
+function M.eval_runner(h, H, fetch)
+  return function(f)
+    H.KEYS, H.ARGV = fetch()
     return xpcall(f, h)
   end
 end
 
--- Runs a library function with its KEYS and ARGV under the message handler `h`.
-function M.function_runner(h)
-  return function(f, keys, args)
+-- Runs a library function with the run's KEYS and ARGV under the message handler `h`.
+function M.function_runner(h, fetch)
+  return function(f)
+    local keys, args = fetch()
     return xpcall(function()
       return f(keys, args)
     end, h)

@@ -56,11 +56,11 @@ pub struct Vm {
     /// The real `redis` table behind its read-only proxy (redis.call and redis.pcall are set
     /// in it for each run).
     pub redis: Table,
-    /// Runs a compiled script (EVAL: with its KEYS and ARGV tables, which become globals) or
-    /// a library's code (FUNCTION LOAD) under the message handler: returns `true, result` or
-    /// `false, error table`.
+    /// Runs a compiled script (EVAL: the run's KEYS and ARGV become globals) or a library's
+    /// code (FUNCTION LOAD) under the message handler: returns `true, result` or `false,
+    /// error table`.
     pub run_chunk: Function,
-    /// Runs a library function with KEYS and ARGV (functions interpreter only).
+    /// Runs a library function with the run's KEYS and ARGV (functions interpreter only).
     pub run_function: Function,
     /// The environment a library's code sees while it loads (functions interpreter only).
     pub load_env: Option<Table>,
@@ -109,8 +109,9 @@ impl Vm {
         let errvalue = lua.create_function(|lua, v: Value| api::error_value(lua, v))?;
         let (hidden, gmeta): (Table, Table) = m.get::<Function>("seal")?.call((g, libs, errvalue))?;
         let handler = api::message_handler(&lua)?;
-        let run_chunk: Function = m.get::<Function>("eval_runner")?.call((&handler, &hidden))?;
-        let run_function: Function = m.get::<Function>("function_runner")?.call(&handler)?;
+        let fetch = raw_function(&lua, super::raw_call::fetch_args)?;
+        let run_chunk: Function = m.get::<Function>("eval_runner")?.call((&handler, &hidden, &fetch))?;
+        let run_function: Function = m.get::<Function>("function_runner")?.call((&handler, &fetch))?;
         install_hook(&lua, &slot, false)?;
         Ok(Vm { lua, hidden, gmeta, slot, dispatcher, redis, run_chunk, run_function, load_env })
     }
@@ -128,7 +129,7 @@ impl Vm {
 }
 
 /// A C closure running `f` with [`raw_call::push_value`](super::raw_call::push_value) as its
-/// first upvalue (how redis.call and redis.pcall push their results).
+/// first upvalue (how redis.call, redis.pcall and the runners' argument fetch push values).
 fn raw_function(lua: &Lua, f: mlua::ffi::lua_CFunction) -> mlua::Result<Function> {
     // SAFETY: push_value and `f` follow raw_call's rules (no Rust frame that owns anything is
     // skipped by a Lua error); the closure is built in a protected call with one argument,

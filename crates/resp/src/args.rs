@@ -177,6 +177,11 @@ impl OwnedArgs {
         self.spans.len()
     }
 
+    /// Total bytes of the arguments.
+    pub fn bytes(&self) -> usize {
+        self.data.len()
+    }
+
     /// Removes every argument, keeping the buffers for reuse.
     pub fn clear(&mut self) {
         self.data.clear();
