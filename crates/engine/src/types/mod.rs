@@ -8,6 +8,15 @@ pub mod packed;
 pub mod set;
 pub mod zset;
 
+/// Changes an exact-size buffer as a `Vec`, then gives any spare capacity back: how the compact
+/// encodings (packed buffers, intsets) keep their allocation exactly as large as their data.
+pub(crate) fn edit_exact<T, R>(buf: &mut Box<[T]>, f: impl FnOnce(&mut Vec<T>) -> R) -> R {
+    let mut v = std::mem::take(buf).into_vec();
+    let r = f(&mut v);
+    *buf = v.into_boxed_slice();
+    r
+}
+
 /// Encoding thresholds, from the `*-max-listpack-*` / `set-max-intset-entries` directives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {

@@ -65,10 +65,7 @@ impl Packed {
 
     /// Changes the buffer as a `Vec` (whose spare capacity is given back afterwards).
     fn edit<R>(&mut self, f: impl FnOnce(&mut Vec<u8>) -> R) -> R {
-        let mut v = std::mem::take(&mut self.buf).into_vec();
-        let r = f(&mut v);
-        self.buf = v.into_boxed_slice();
-        r
+        super::edit_exact(&mut self.buf, f)
     }
 
     /// True when empty.

@@ -142,10 +142,7 @@ impl std::ops::Deref for Ints {
 
 impl Ints {
     fn edit<R>(&mut self, f: impl FnOnce(&mut Vec<i64>) -> R) -> R {
-        let mut v = std::mem::take(&mut self.0).into_vec();
-        let r = f(&mut v);
-        self.0 = v.into_boxed_slice();
-        r
+        super::edit_exact(&mut self.0, f)
     }
 
     fn insert(&mut self, at: usize, i: i64) {
