@@ -214,10 +214,17 @@ fn aof_directories_move_between_redis_and_larder_both_ways() {
     let _ = redis.kill();
     let _ = redis.wait();
     let after_larder = {
-        let srv = TestServer::start_in(&dir, &["--appendonly", "yes"]);
+        // Redis 7.0 reads RDB versions up to 10, so Larder's RDB-preamble base is written as 10.
+        let srv = TestServer::start_in(&dir, &["--appendonly", "yes", "--rdb-version", "10"]);
         let mut c = srv.client();
         assert_eq!(snapshot(&mut c), before, "Larder loads Redis's AOF");
         let _: () = redis::cmd("SET").arg("from-larder").arg("yes").query(&mut c).expect("set");
+        let _: () = redis::cmd("BGREWRITEAOF").query(&mut c).expect("rewrite");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while info_int(&mut c, "aof_rewrite_in_progress") != 0 || info_int(&mut c, "aof_rewrites") < 1 {
+            assert!(Instant::now() < deadline, "rewrite did not finish");
+            std::thread::sleep(Duration::from_millis(20));
+        }
         let _: i64 = redis::cmd("EXPIRE").arg("from-larder").arg(3000).query(&mut c).expect("expire");
         snapshot(&mut c)
     };

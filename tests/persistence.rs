@@ -107,13 +107,17 @@ fn save_then_restart_restores_every_type_encoding_and_ttl() {
         assert_eq!(srv.terminate(), Some(0));
     }
     let dump = std::fs::read(dir.join("dump.rdb")).expect("dump.rdb");
-    assert!(dump.starts_with(b"REDIS0010"));
+    assert!(dump.starts_with(b"REDIS0011"));
+    // The small set of strings in version 11's listpack form (type 20).
+    assert!(dump.windows(5).any(|w| w == [20, 3, b's', b'e', b't']), "no SET_LISTPACK record");
     // SELECTDB 0 then RESIZEDB 13 keys, 2 with a TTL; and the same for database 5 (1 key).
     assert!(dump.windows(5).any(|w| w == [0xFE, 0x00, 0xFB, 13, 2]), "no size hints for db 0");
     assert!(dump.windows(5).any(|w| w == [0xFE, 0x05, 0xFB, 1, 0]), "no size hints for db 5");
     let srv = TestServer::start_in(&dir, &[]);
     let mut c = srv.client();
     verify(&mut c);
+    let enc: String = redis::cmd("OBJECT").arg("ENCODING").arg("set").query(&mut c).expect("encoding");
+    assert_eq!(enc, "listpack");
     assert_eq!(info_int(&mut c, "rdb_last_load_keys_loaded"), 14);
     // DEBUG RELOAD: save, empty, load, same data.
     let mut raw = srv.raw();
@@ -310,10 +314,14 @@ fn dump_files_move_between_redis_and_larder_both_ways() {
         let srv = TestServer::start_in(&dir, &[]);
         let mut c = srv.client();
         verify(&mut c);
-        // Larder writes, Redis loads.
+        // Larder writes, Redis loads: Redis 7.0 reads RDB versions up to 10.
+        let _: () = redis::cmd("CONFIG").arg("SET").arg("rdb-version").arg(10).query(&mut c).expect("config");
         let _: () = redis::cmd("SET").arg("from-larder").arg("yes").query(&mut c).expect("set");
         let _: () = redis::cmd("SAVE").query(&mut c).expect("save");
     }
+    let dump = std::fs::read(dir.join("dump.rdb")).expect("dump.rdb");
+    assert!(dump.starts_with(b"REDIS0010"));
+    assert!(!dump.windows(5).any(|w| w == [20, 3, b's', b'e', b't']), "SET_LISTPACK in a version 10 file");
     let port = unused_port();
     let mut redis = run_redis(&dir, port, &["--appendonly", "no"]);
     let mut c = connect(port);
@@ -357,4 +365,21 @@ fn clients_get_loading_replies_and_progress_while_the_dataset_loads() {
     assert!(q(&mut raw, &["INFO", "persistence"]).contains("\r\nloading:0\r\n"));
     drop(srv);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn rdb_version_accepts_10_and_11_only() {
+    let srv = TestServer::start_with(&["--rdb-version", "10"]);
+    let mut raw = srv.raw();
+    assert_eq!(q(&mut raw, &["CONFIG", "GET", "rdb-version"]), "*2\r\n$11\r\nrdb-version\r\n$2\r\n10\r\n");
+    let err = q(&mut raw, &["CONFIG", "SET", "rdb-version", "12"]);
+    assert!(err.starts_with("-ERR CONFIG SET failed") && err.contains("between 10 and 11"), "{err}");
+    assert_eq!(q(&mut raw, &["CONFIG", "SET", "rdb-version", "11"]), "+OK\r\n");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_larder"))
+        .args(["--port", "0", "--rdb-version", "9"])
+        .output()
+        .expect("run larder");
+    assert!(!out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(text.contains("rdb-version"), "{text}");
 }

@@ -30,7 +30,7 @@ pub static COMMANDS: &[CommandSpec] = &[
 /// removed first (a hash left empty is deleted and reported absent), as any read does.
 fn dump(ctx: &mut Ctx<'_, '_>, args: Args<'_>) -> CmdResult {
     let k = KeyRef::new(&args[1]);
-    let opts = Options { compress: ctx.srv.config.read().rdbcompression };
+    let opts = Options { compress: ctx.srv.config.read().rdbcompression, ..Options::default() };
     let (now, srv) = (ctx.now, ctx.srv);
     let Some(e) = ctx.get(&k) else {
         srv.stats.count_lookup(false);

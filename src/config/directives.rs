@@ -375,6 +375,9 @@ directives! {
     stop_writes_on_bgsave_error: bool = true, "stop-writes-on-bgsave-error", MUTABLE, bool;
     /// LZF-compress strings in the RDB.
     rdbcompression: bool = true, "rdbcompression", MUTABLE, bool;
+    /// RDB version of the files Larder writes (Larder's own): 11 as Redis 7.2, or 10 for
+    /// files that Redis 7.0 must load.
+    rdb_version: u16 = 11, "rdb-version", MUTABLE, int(10, 11);
     /// CRC64 checksum at the end of the RDB.
     rdbchecksum: bool = true, "rdbchecksum", IMMUTABLE, bool;
     /// Deep validation of RESTORE payloads and RDB files.

@@ -25,10 +25,12 @@ use parking_lot::Mutex;
 
 use crate::server::{log, Server};
 
-/// The RDB version Larder writes: 10, which Redis 7.0, 7.2, 7.4 and Valkey all load (each
-/// refuses versions newer than its own, and Redis 7.0 is at 10). Every encoding Larder writes
-/// exists in version 10, except hashes with field TTLs, which only Redis 7.4 and later read.
-pub const FILE_VERSION: u16 = 10;
+/// The RDB versions Larder writes, chosen by `rdb-version`: 11 (the default, Redis 7.2's,
+/// which Redis 7.2+ and Valkey load) or 10 (Redis 7.0's, which every Redis 7 and Valkey
+/// loads: each refuses versions newer than its own). The two differ only in how a small set
+/// of strings is written (`SET_LISTPACK` exists from 11 on). Hashes with field TTLs are
+/// written in Redis 7.4's form either way, which only 7.4 and later read.
+pub const FILE_VERSIONS: std::ops::RangeInclusive<u16> = 10..=11;
 
 /// How a snapshot file is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,9 +110,11 @@ fn encode(out: &mut Vec<u8>, cur: &mut Option<usize>, db: usize, e: &Entry, opts
 /// Why a snapshot failed.
 pub type SaveError = String;
 
-fn options(srv: &Server) -> (Options, bool, PathBuf) {
+fn options(srv: &Server) -> (Options, u16, bool, PathBuf) {
     let c = srv.config.read();
-    (Options { compress: c.rdbcompression }, c.rdbchecksum, c.dbfilename.clone().into())
+    let version = c.rdb_version.clamp(*FILE_VERSIONS.start(), *FILE_VERSIONS.end());
+    let opts = Options { compress: c.rdbcompression, set_listpack: version >= 11 };
+    (opts, version, c.rdbchecksum, c.dbfilename.clone().into())
 }
 
 /// The file's AUX fields and function libraries.
@@ -133,6 +137,7 @@ pub struct Started {
     sink: Arc<Sink>,
     preamble: Vec<u8>,
     opts: Options,
+    version: u16,
     checksum: bool,
     target: PathBuf,
     started: Instant,
@@ -143,13 +148,13 @@ pub struct Started {
 
 /// Begins a snapshot. The caller holds every gate ([`larder_engine::Keyspace::exclusive`]).
 pub fn begin(srv: &Server) -> Started {
-    let target = options(srv).2;
+    let target = options(srv).3;
     begin_to(srv, target, Format::Rdb)
 }
 
 /// Begins a snapshot to be written at `target` (an AOF base). The caller holds every gate.
 pub fn begin_to(srv: &Server, target: PathBuf, format: Format) -> Started {
-    let (opts, checksum, _) = options(srv);
+    let (opts, version, checksum, _) = options(srv);
     let sink = Arc::new(Sink::new(opts, format));
     srv.keyspace.begin_snapshot(sink.clone());
     let preamble = match format {
@@ -167,7 +172,7 @@ pub fn begin_to(srv: &Server, target: PathBuf, format: Format) -> Started {
         }
     };
     let sizes = (0..srv.keyspace.db_count()).map(|db| srv.keyspace.db_counts(db)).collect();
-    Started { sink, preamble, opts, checksum, target, started: Instant::now(), format, sizes }
+    Started { sink, preamble, opts, version, checksum, target, started: Instant::now(), format, sizes }
 }
 
 /// Writes the snapshot `s` to disk. `gate` is the gate index to hold while touching shards
@@ -217,7 +222,7 @@ fn write_to(srv: &Server, s: &Started, gate: Option<usize>, tmp: &Path) -> Resul
     let io = |e: std::io::Error| format!("Write error saving DB on disk: {e}");
     let buffered = BufWriter::with_capacity(1 << 20, f);
     let mut w = match s.format {
-        Format::Rdb => Out::Rdb(FileWriter::new(buffered, FILE_VERSION, s.checksum).map_err(io)?),
+        Format::Rdb => Out::Rdb(FileWriter::new(buffered, s.version, s.checksum).map_err(io)?),
         Format::Commands => Out::Plain(buffered, 0),
     };
     w.write(&s.preamble).map_err(io)?;

@@ -21,10 +21,12 @@ use crate::rdb::{RdbError, DUMP_VERSION, RDB_VERSION_MAX};
 /// Bytes of the footer: version and checksum.
 const FOOTER: usize = 10;
 
-/// The DUMP payload of `value`.
+/// The DUMP payload of `value`. Sets are written in version 10's forms whatever `opts` says,
+/// since the payload is stamped version 10.
 pub fn create_payload(value: ValueRef<'_>, opts: &Options) -> Vec<u8> {
     let mut out = Vec::new();
-    encode::write_value(&mut out, value, opts);
+    let opts = Options { set_listpack: false, ..*opts };
+    encode::write_value(&mut out, value, &opts);
     seal(out, DUMP_VERSION)
 }
 

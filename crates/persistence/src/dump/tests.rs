@@ -423,7 +423,7 @@ fn larder_values() -> Vec<(Object, &'static str)> {
 #[test]
 fn every_type_and_encoding_round_trips() {
     for compress in [true, false] {
-        let opts = Options { compress };
+        let opts = Options { compress, ..Options::default() };
         for (o, enc) in larder_values() {
             assert_eq!(o.encoding(), enc, "fixture {o:?}");
             let payload = create_payload(ValueRef::Obj(&o), &opts);

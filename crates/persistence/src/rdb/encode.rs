@@ -1,12 +1,15 @@
 //! Engine values to RDB bytes: the object type byte followed by the value, as Redis's
-//! `rdbSaveObjectType` and `rdbSaveObject` lay them out, in encodings Redis 7.0 loads:
+//! `rdbSaveObjectType` and `rdbSaveObject` lay them out. Every encoding below is one Redis 7.0
+//! loads except `SET_LISTPACK` (RDB 11, written only when [`Options::set_listpack`] is on) and
+//! `HASH_METADATA` (RDB 12):
 //!
 //! | value                            | RDB type                         |
 //! |----------------------------------|----------------------------------|
 //! | string                           | `STRING` (int, LZF or raw)       |
 //! | list                             | `LIST_QUICKLIST_2`, listpack nodes of up to 8 KiB (an element of 1 GiB or more in a plain node) |
 //! | set, intset-encoded              | `SET_INTSET`                     |
-//! | set, otherwise                   | `SET` (Redis 7.0 has no `SET_LISTPACK`) |
+//! | set, listpack-encoded            | `SET_LISTPACK` with `set_listpack`, else `SET` |
+//! | set, otherwise                   | `SET`                            |
 //! | sorted set, listpack-encoded     | `ZSET_LISTPACK`                  |
 //! | sorted set, otherwise            | `ZSET_2`, highest score first as Redis writes it |
 //! | hash, listpack-encoded           | `HASH_LISTPACK`                  |
@@ -41,11 +44,14 @@ pub struct Options {
     /// LZF-compress strings and blobs longer than 20 bytes when that saves space
     /// (`rdbcompression`).
     pub compress: bool,
+    /// Write listpack-encoded sets as `SET_LISTPACK` (RDB version 11 and later) instead of
+    /// the plain `SET` form version 10 readers need.
+    pub set_listpack: bool,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { compress: true }
+        Options { compress: true, set_listpack: true }
     }
 }
 
@@ -118,6 +124,20 @@ fn write_set(out: &mut Vec<u8>, s: &Set, opts: &Options) {
             ints.sort_unstable();
             out.push(types::SET_INTSET);
             write_string(out, &intset::encode(&ints), opts.compress);
+            return;
+        }
+    }
+    if opts.set_listpack && s.encoding() == "listpack" {
+        let mut w = Writer::new();
+        for m in s.iter() {
+            match m {
+                Member::Int(i) => w.push_int(i),
+                Member::Bytes(b) => w.push(b),
+            }
+        }
+        if w.byte_len() <= listpack::MAX_SAFE_BYTES {
+            out.push(types::SET_LISTPACK);
+            write_string(out, &w.finish(), opts.compress);
             return;
         }
     }
@@ -212,7 +232,35 @@ fn write_hash(out: &mut Vec<u8>, h: &Hash, opts: &Options) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rdb::decode::{read_value, Decoded};
+    use crate::rdb::len::Reader;
     use crate::rdb::Elem;
+    use larder_engine::types::Limits;
+
+    /// A listpack set goes out as `SET_LISTPACK` only when asked, and reads back the same
+    /// either way, still listpack-encoded.
+    #[test]
+    fn listpack_sets_use_type_20_only_when_asked() {
+        let limits = Limits::default();
+        let mut s = Set::for_members(b"a", 3, &limits);
+        for m in [&b"a"[..], b"-7", b"bcd"] {
+            assert!(s.insert(m, &limits));
+        }
+        assert_eq!(s.encoding(), "listpack");
+        let o = Object::Set(s);
+        for (set_listpack, ty) in [(true, types::SET_LISTPACK), (false, types::SET)] {
+            let mut out = Vec::new();
+            write_object(&mut out, &o, &Options { compress: false, set_listpack });
+            assert_eq!(out[0], ty);
+            match read_value(&mut Reader::new(&out), &limits).expect("reads back") {
+                Decoded::Obj(back) => {
+                    assert_eq!(back, o);
+                    assert_eq!(back.encoding(), "listpack");
+                }
+                Decoded::Str(_) => panic!("a string"),
+            }
+        }
+    }
 
     #[test]
     fn scores_read_back_exactly() {
