@@ -42,8 +42,9 @@ const WAKER: Token = Token(0);
 /// data, and on a busy server the clients pay for those wake-ups (a client multiplexing many
 /// connections then completes fewer requests per CPU second); a napping worker wakes itself.
 const LINGER: Duration = Duration::from_micros(500);
-/// The nap between polls while lingering.
-const NAP: Duration = Duration::from_micros(10);
+/// The nap between polls while lingering. 20 µs lets a few more requests gather per poll than
+/// 10 µs did: fewer polls, naps and subscriber writes per request, at the same throughput.
+const NAP: Duration = Duration::from_micros(20);
 /// Lingering ends after this many naps in a row found nothing (the burst is over).
 const MAX_IDLE_NAPS: u32 = 4;
 /// Asks the kernel to end this thread's naps on time (1 µs of timer slack instead of the
