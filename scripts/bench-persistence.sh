@@ -3,7 +3,8 @@
 #
 # Rows:
 #   SET ops/s with appendonly yes, appendfsync everysec and always (redis-benchmark, CLIENTS
-#     clients, pipeline 1, median of REPEATS), and the Larder/Redis ratio;
+#     clients, pipeline 1, median of REPEATS; the servers alternate run by run, in alternating
+#     order), and the Larder/Redis ratio;
 #   BGSAVE of a DATA_MB dataset (KEYS_BG keys of 1000-byte values) while redis-benchmark keeps
 #     writing: seconds until rdb_bgsave_in_progress is 0 again, the steady RSS before, and the
 #     peak RSS during the save of the server process plus its children (Redis forks a child;
@@ -55,18 +56,24 @@ tree_rss_kb() {   # PID -> RSS of the process and its children, in kB
 
 declare -A RESULT
 for policy in everysec always; do
-    for s in larder redis; do
-        vals=()
-        for ((rep = 0; rep < REPEATS; rep++)); do
+    declare -A VALS=([larder]="" [redis]="")
+    # The servers alternate, and so does their order in each repeat, so that a slow spell of
+    # the machine does not land on one server's runs only.
+    for ((rep = 0; rep < REPEATS; rep++)); do
+        order="larder redis"
+        ((rep % 2 == 1)) && order="redis larder"
+        for s in $order; do
             LARDER_ARGS="--appendonly yes --appendfsync $policy"
             REDIS_ARGS="--appendonly yes --appendfsync $policy"
             rm -rf "${WORK:?}/$s"
             start_server "$s"
-            vals+=("$(set_rps "$s")")
+            VALS[$s]+="$(set_rps "$s") "
             stop_server "$s"
         done
-        RESULT[$s/$policy]=$(printf '%s\n' "${vals[@]}" | median)
-        log "$s appendfsync $policy: ${vals[*]} ops/s"
+    done
+    for s in larder redis; do
+        RESULT[$s/$policy]=$(printf '%s\n' ${VALS[$s]} | median)
+        log "$s appendfsync $policy: ${VALS[$s]}ops/s"
     done
 done
 
