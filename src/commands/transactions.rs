@@ -1,7 +1,7 @@
 //! MULTI, EXEC, DISCARD, WATCH, UNWATCH.
 //!
 //! Queueing happens in dispatch (a client inside MULTI has its commands checked and queued
-//! instead of run); EXEC runs the queue under one lock set in `server::dispatch::exec`. WATCH
+//! instead of run); EXEC runs the queue under one lock set in `server::dispatch::transaction::exec`. WATCH
 //! registers the client on each key's shard; any modification of the key (a write, expiry,
 //! eviction, FLUSHDB/FLUSHALL, SWAPDB) sets the transaction's dirty flag through the shard's
 //! write hook, and EXEC then answers a null reply without running anything.

@@ -41,7 +41,7 @@ fn table_is_consistent() {
     names.sort_unstable();
     names.dedup();
     assert_eq!(names.len(), total, "duplicate directive name");
-    assert_eq!(DIRECTIVES.len(), 183);
+    assert_eq!(DIRECTIVES.len(), 184);
     assert!(names.iter().all(|n| n.bytes().all(|c| !c.is_ascii_uppercase())));
     // Every default value can be set back through CONFIG SET syntax.
     let c = Config::default();

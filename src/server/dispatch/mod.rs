@@ -1,22 +1,33 @@
 //! Running one command: table lookup, the checks Redis makes before a command runs (arity,
 //! authentication), locking the shards its keys live in, the call, and the bookkeeping after
-//! it (statistics, slow log, MONITOR, CLIENT REPLY).
+//! it (statistics, slow log, MONITOR, CLIENT REPLY). EXEC lives in `transaction`, the serving
+//! of blocked clients in `unblock`, the MONITOR feed in `monitor`.
 
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::Instant;
 
 use larder_engine::keyspace::shard_of;
-use larder_engine::{clock, KeyRef, Locked, ValueRef};
+use larder_engine::{clock, Locked};
 use larder_resp::{Args, OwnedArgs, Reply};
 use parking_lot::RwLockReadGuard;
 use smallvec::SmallVec;
 
-use super::blocking::{BlockRequest, TimeoutReply, Waiter};
-use super::client::{ReplyMode, Session};
-use super::stats::ThreadStats;
+use super::blocking::BlockRequest;
 use super::Server;
-use crate::commands::spec::{flag, CommandSpec, Group};
+use crate::commands::spec::{flag, CommandSpec};
 use crate::commands::{CmdError, Ctx};
+use crate::server::client::{ReplyMode, Session};
+use crate::server::stats::ThreadStats;
+
+mod monitor;
+mod transaction;
+mod unblock;
+
+use monitor::{feed_monitors, redacted_positions, REDACTED};
+pub use transaction::run_locked;
+use transaction::{abort_multi, exec, is_tx_control};
+use unblock::{block, WrittenKeys};
+pub use unblock::{serve_ready, timeout_reply};
 
 /// Looks up the command named by `args[0]` (and its sub-command), or builds Redis's error.
 pub fn resolve(srv: &Server, args: Args<'_>) -> Result<(usize, &'static CommandSpec), CmdError> {
@@ -252,9 +263,9 @@ fn out_of_memory(srv: &Server, sess: &Session, spec: &CommandSpec, worker: usize
         return false;
     }
     let state = super::evict::perform(srv, Some(worker), None);
-    if sess.tracking.is_some() && super::pubsub::has_local() {
+    if sess.tracking.is_some() && crate::server::pubsub::has_local() {
         // Invalidations of keys evicted for this command reach its client before the reply.
-        super::pubsub::take_local_for(sess.id, out);
+        crate::server::pubsub::take_local_for(sess.id, out);
     }
     if state != super::evict::State::Fail {
         return false;
@@ -308,264 +319,6 @@ pub fn remember_keys<'k>(srv: &Server, sess: &Session, keys: impl Iterator<Item 
     }
 }
 
-/// Commands that act on a transaction rather than being queued in it.
-fn is_tx_control(spec: &CommandSpec) -> bool {
-    matches!(spec.name, "exec" | "discard" | "multi" | "watch" | "quit" | "reset")
-}
-
-/// A command refused while queueing makes the later EXEC abort.
-fn abort_multi(sess: &mut Session) {
-    if let Some(m) = sess.multi.as_mut() {
-        m.aborted = true;
-    }
-}
-
-/// EXEC: runs the queued commands atomically. Their shards are locked together (in lock
-/// order) for the whole transaction; when one of them needs the whole keyspace or changes the
-/// database, every gate is taken instead. WATCHed keys are checked once the locks are held.
-#[allow(clippy::too_many_arguments)]
-fn exec<'s>(
-    srv: &'s Server,
-    sess: &mut Session,
-    out: &mut Vec<u8>,
-    gate: &mut Option<RwLockReadGuard<'s, ()>>,
-    worker: usize,
-    id: usize,
-    now: u64,
-) {
-    let start = Instant::now();
-    sess.shared.set_flag(super::client::cflag::MULTI, false);
-    let Some(multi) = sess.multi.take() else { return };
-    if multi.aborted {
-        crate::commands::transactions::unwatch_all(srv, sess);
-        reject(
-            srv,
-            sess,
-            out,
-            Some(id),
-            CmdError::Static("EXECABORT Transaction discarded because of previous errors."),
-        );
-        return;
-    }
-    let mut whole = false;
-    let mut wanted: SmallVec<[(u32, u16); 4]> = SmallVec::new();
-    for q in &multi.queued {
-        let args = q.args();
-        match resolve(srv, args) {
-            Ok((_, spec)) if spec.has(flag::EXCLUSIVE) || spec.has(flag::VISITS_SHARDS) || spec.name == "select" => {
-                whole = true;
-            }
-            Ok((_, spec)) => {
-                wanted.extend(spec.key_positions(args.len()).map(|i| (sess.db as u32, shard_of(&args[i]) as u16)));
-            }
-            Err(_) => {}
-        }
-    }
-    let ks = &srv.keyspace;
-    let mut written: WrittenKeys = Vec::new();
-    {
-        let excl = if whole {
-            *gate = None;
-            Some(ks.exclusive())
-        } else {
-            None
-        };
-        let mut locked = if whole { ks.lock_on_demand() } else { ks.lock_set(wanted) };
-        let dirty = sess.watch.as_ref().is_some_and(|w| w.dirty.load(Relaxed));
-        if dirty {
-            Reply::new(out, sess.resp3).null_array();
-        } else {
-            Reply::new(out, sess.resp3).array(multi.queued.len());
-            sess.aof_tx = Some(Vec::new());
-            for q in &multi.queued {
-                let args = q.args();
-                let db = sess.db;
-                if run_locked(srv, sess, args, out, &mut locked, now, false) {
-                    written.extend(write_keys(srv, args).into_iter().map(|k| (db, k)));
-                }
-            }
-            crate::persist::aof::end_multi(srv, sess.aof_tx.take().unwrap_or_default());
-        }
-        fold_events(srv, &mut locked, sess.id);
-        drop(locked);
-        if excl.is_some() {
-            drop(excl);
-            *gate = Some(ks.gate(worker));
-        }
-    }
-    crate::commands::transactions::unwatch_all(srv, sess);
-    let slot = super::stats::Stats::slot().min(srv.stats.per_cmd.len() - 1);
-    ThreadStats::add(&srv.stats.per_cmd[slot][id].calls, 1);
-    ThreadStats::add(&srv.stats.per_cmd[slot][id].usec, start.elapsed().as_micros() as u64);
-    if srv.blocking.count() > 0 && !written.is_empty() {
-        serve_ready(srv, written);
-    }
-}
-
-/// The keys a write command named (for waking blocked clients); empty for reads.
-fn write_keys(srv: &Server, args: Args<'_>) -> Vec<Vec<u8>> {
-    match resolve(srv, args) {
-        Ok((_, spec)) if spec.has(flag::WRITE) => spec.key_args(args).map(|i| args[i].to_vec()).collect(),
-        _ => Vec::new(),
-    }
-}
-
-/// Runs one command under locks the caller already holds (EXEC, scripts), appending its reply
-/// or error to `out`. Blocking commands answer at once as if timed out. Returns true when the
-/// command ran (whatever its reply).
-pub fn run_locked(
-    srv: &Server,
-    sess: &mut Session,
-    args: Args<'_>,
-    out: &mut Vec<u8>,
-    locked: &mut Locked<'_>,
-    now: u64,
-    may_block: bool,
-) -> bool {
-    let (id, spec) = match resolve(srv, args) {
-        Ok(x) => x,
-        Err(e) => {
-            reject(srv, sess, out, None, e);
-            return false;
-        }
-    };
-    if !spec.arity_ok(args.len()) {
-        let name = srv.commands.full_name(id);
-        reject(srv, sess, out, Some(id), crate::commands::arity_error(&name));
-        return false;
-    }
-    let start = Instant::now();
-    locked.set_touch(!sess.no_touch || spec.name == "touch");
-    locked.set_writing(spec.has(flag::WRITE));
-    // What the append-only file needs to know of the command (nothing when it is off).
-    let logging = srv.aof.on.load(Relaxed);
-    let (db, mark, dirty_before) = (sess.db, out.len(), if logging { locked.dirty() } else { 0 });
-    let mut ctx = Ctx { srv, sess, keys: locked, out, now, spec, id, blocked: None, may_block };
-    let result = (spec.handler)(&mut ctx, args);
-    if logging && (result.is_ok() || locked.dirty() > dirty_before) {
-        let worker = Some(super::stats::Stats::slot()).filter(|&w| w < srv.worker_count);
-        let tx = sess.aof_tx.as_mut();
-        crate::persist::aof::log_effects(srv, db, locked, spec, args, &out[mark..], dirty_before, tx, worker);
-    }
-    let slot = super::stats::Stats::slot().min(srv.stats.per_cmd.len() - 1);
-    let counters = &srv.stats.per_cmd[slot][id];
-    ThreadStats::add(&counters.calls, 1);
-    ThreadStats::add(&counters.usec, start.elapsed().as_micros() as u64);
-    if let Err(e) = result {
-        let text = e.text();
-        Reply::new(out, sess.resp3).error(text.as_bytes());
-        srv.stats.count_error(&text);
-        ThreadStats::add(&counters.failed, 1);
-    }
-    true
-}
-
-/// Registers a blocked client, then looks at its keys once more: a write that landed between
-/// the handler's look and the registration found no waiter to serve.
-fn block(srv: &Server, sess: &mut Session, args: Args<'_>, worker: usize, req: BlockRequest) {
-    let keys = req.keys.clone();
-    sess.shared.set_flag(super::client::cflag::BLOCKED, true);
-    srv.blocking.add(Waiter {
-        client: sess.id,
-        worker,
-        db: sess.db,
-        resp3: sess.resp3,
-        args: OwnedArgs::from_args(args),
-        req,
-    });
-    serve_ready(srv, keys.into_iter().map(|k| (sess.db, k)).collect());
-}
-
-/// Serves clients blocked on keys that were just written, following chains (a served BLMOVE
-/// writes its destination, which may have waiters of its own).
-pub fn serve_ready(srv: &Server, mut work: WrittenKeys) {
-    while let Some((db, key)) = work.pop() {
-        if !srv.blocking.has_waiters(db, &key) {
-            continue;
-        }
-        let mut more = Vec::new();
-        srv.blocking.serve(
-            db,
-            &key,
-            |w| {
-                let (reply, written) = attempt(srv, w, &key)?;
-                more.extend(written);
-                Some(reply)
-            },
-            |w, reply| srv.send_to_worker(w.worker, super::worker::Msg::Unblocked(w.client, reply)),
-        );
-        work.extend(more);
-    }
-}
-
-/// Re-runs a blocked client's command: its reply and the keys it wrote, or None if it would
-/// still block.
-/// Keys a command wrote: (database, key).
-type WrittenKeys = Vec<(usize, Vec<u8>)>;
-
-fn attempt(srv: &Server, w: &Waiter, key: &[u8]) -> Option<(Vec<u8>, WrittenKeys)> {
-    let Some(shared) = srv.clients.get(w.client) else {
-        // Disconnected: its waiter is dropped with an empty reply nobody reads.
-        return Some((Vec::new(), Vec::new()));
-    };
-    let args = w.args.args();
-    let (id, spec) = resolve(srv, args).ok()?;
-    let mut sess = Session::new(shared, true);
-    sess.db = w.db;
-    sess.resp3 = w.resp3;
-    let wanted: SmallVec<[(u32, u16); 4]> =
-        spec.key_args(args).map(|i| (w.db as u32, shard_of(&args[i]) as u16)).collect();
-    let mut out = Vec::new();
-    let own = super::pubsub::Capture::start(w.client);
-    let (result, blocked) = {
-        let mut locked = srv.keyspace.lock_set(wanted);
-        let now = clock::now_ms();
-        // As Redis: only a key of the type the client waits for serves it (a key replaced by a
-        // string keeps a BLPOP blocked rather than answering WRONGTYPE).
-        let kind = locked.peek(w.db, &KeyRef::new(key), now).map(|e| match e.value() {
-            ValueRef::Obj(o) => o.type_name(),
-            _ => "string",
-        });
-        let wanted_kind = match spec.group {
-            Group::List => Some("list"),
-            Group::SortedSet => Some("zset"),
-            _ => None,
-        };
-        if wanted_kind.is_some() && kind != wanted_kind {
-            return None;
-        }
-        let r = call(srv, &mut sess, args, &mut out, &mut locked, now, spec, id);
-        fold_events(srv, &mut locked, sess.id);
-        r
-    };
-    if blocked.is_some() {
-        return None;
-    }
-    if let Err(e) = result {
-        Reply::new(&mut out, w.resp3).error(e.text().as_bytes());
-        return Some((out, Vec::new()));
-    }
-    // Invalidations of its own write follow the served client's reply.
-    out.extend(own.take());
-    let written = if spec.has(flag::WRITE) {
-        spec.key_args(args).map(|i| (w.db, args[i].to_vec())).collect()
-    } else {
-        Vec::new()
-    };
-    Some((out, written))
-}
-
-/// The reply a blocked client gets when its timeout passes.
-pub fn timeout_reply(resp3: bool, kind: TimeoutReply) -> Vec<u8> {
-    let mut out = Vec::new();
-    let mut r = Reply::new(&mut out, resp3);
-    match kind {
-        TimeoutReply::NullArray => r.null_array(),
-        TimeoutReply::NullBulk => r.null(),
-    }
-    out
-}
-
 #[allow(clippy::too_many_arguments)]
 fn run<'s>(
     srv: &'s Server,
@@ -605,7 +358,7 @@ fn run<'s>(
         r
     };
     let micros = start.elapsed().as_micros() as u64;
-    let counters = &srv.stats.per_cmd[super::stats::Stats::slot().min(srv.stats.per_cmd.len() - 1)][id];
+    let counters = &srv.stats.per_cmd[crate::server::stats::Stats::slot().min(srv.stats.per_cmd.len() - 1)][id];
     ThreadStats::add(&counters.calls, 1);
     ThreadStats::add(&counters.usec, micros);
     let ok = result.is_ok();
@@ -676,7 +429,7 @@ fn call(
     let r = (spec.handler)(&mut ctx, args);
     let blocked = ctx.blocked;
     if logging && blocked.is_none() && (r.is_ok() || locked.dirty() > dirty_before) {
-        let worker = Some(super::stats::Stats::slot()).filter(|&w| w < srv.worker_count);
+        let worker = Some(crate::server::stats::Stats::slot()).filter(|&w| w < srv.worker_count);
         crate::persist::aof::log_effects(srv, db, locked, spec, args, &out[mark..], dirty_before, None, worker);
     }
     (r, blocked)
@@ -684,7 +437,7 @@ fn call(
 
 fn fold_events(srv: &Server, locked: &mut Locked<'_>, writer: u64) {
     let t = srv.stats.mine();
-    let worker = Some(super::stats::Stats::slot()).filter(|&w| w < srv.worker_count);
+    let worker = Some(crate::server::stats::Stats::slot()).filter(|&w| w < srv.worker_count);
     locked.drain_events(|db, ev| {
         if !ev.modified_keys.is_empty() {
             let keys = std::mem::take(&mut ev.modified_keys);
@@ -709,7 +462,7 @@ fn reject(srv: &Server, sess: &Session, out: &mut Vec<u8>, id: Option<usize>, e:
     Reply::new(out, sess.resp3).error(text.as_bytes());
     srv.stats.count_error(&text);
     if let Some(id) = id {
-        let slot = super::stats::Stats::slot().min(srv.stats.per_cmd.len() - 1);
+        let slot = crate::server::stats::Stats::slot().min(srv.stats.per_cmd.len() - 1);
         ThreadStats::add(&srv.stats.per_cmd[slot][id].rejected, 1);
     }
 }
@@ -724,59 +477,5 @@ fn finish_reply_mode(sess: &mut Session, out: &mut Vec<u8>, mark: usize) {
             sess.reply_mode = ReplyMode::On;
         }
         ReplyMode::SkipNext => sess.reply_mode = ReplyMode::Skip,
-    }
-}
-
-/// What SLOWLOG and MONITOR show instead of a secret argument.
-const REDACTED: &[u8] = b"(redacted)";
-
-/// The arguments Redis hides from SLOWLOG and MONITOR: AUTH's user name and password, the
-/// user name and password of HELLO's AUTH option, and CONFIG SET values of sensitive
-/// directives (requirepass, masterauth, ...).
-fn redacted_positions(srv: &Server, id: usize, args: Args<'_>) -> SmallVec<[usize; 4]> {
-    let mut hidden = SmallVec::new();
-    let spec = srv.commands.spec(id);
-    match spec.name {
-        "auth" => hidden.extend(1..args.len()),
-        "hello" => {
-            // HELLO <proto> [AUTH <user> <pass>] [SETNAME <name>], read as Redis reads it.
-            let mut j = 2;
-            while j < args.len() {
-                let more = args.len() - 1 - j;
-                if args[j].eq_ignore_ascii_case(b"auth") && more >= 2 {
-                    hidden.extend([j + 1, j + 2]);
-                    j += 3;
-                } else if args[j].eq_ignore_ascii_case(b"setname") && more >= 1 {
-                    j += 2;
-                } else {
-                    break;
-                }
-            }
-        }
-        "set" if srv.commands.full_name(id) == "config|set" => {
-            for i in (2..args.len().saturating_sub(1)).step_by(2) {
-                if crate::config::is_sensitive(&args[i]) {
-                    hidden.push(i + 1);
-                }
-            }
-        }
-        _ => {}
-    }
-    hidden
-}
-
-/// Sends the command line to every MONITOR client, in redis-server's format.
-fn feed_monitors(srv: &Server, sess: &Session, args: Args<'_>, id: usize) {
-    let us = clock::now_us();
-    let mut line = format!("+{}.{:06} [{} {}]", us / 1_000_000, us % 1_000_000, sess.db, sess.shared.addr).into_bytes();
-    let hidden = redacted_positions(srv, id, args);
-    for (i, a) in args.iter().enumerate() {
-        line.push(b' ');
-        crate::commands::repr::quote(if hidden.contains(&i) { REDACTED } else { a }, &mut line);
-    }
-    line.extend_from_slice(b"\r\n");
-    let monitors = srv.monitors.lock().clone();
-    for (id, w) in monitors {
-        srv.send_to_worker(w, super::worker::Msg::Deliver(id, line.clone()));
     }
 }
