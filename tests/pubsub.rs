@@ -150,6 +150,49 @@ fn invalidation_fans_out_in_publish_order_across_workers() {
     }
 }
 
+/// Eight connections publishing at once keep one worker busy (it lingers between polls and
+/// holds its subscribers' messages for a few rounds): every message still arrives, in each
+/// publisher's order, and the last ones arrive although the publishers then fall silent.
+#[test]
+fn busy_publishers_on_one_worker_lose_and_reorder_nothing() {
+    const PUBLISHERS: usize = 8;
+    const EACH: usize = 500;
+    let srv = TestServer::start_with(&["--io-threads", "1"]);
+    let mut subs: Vec<RawConn> = (0..3).map(|_| subscribed(&srv, b"SUBSCRIBE", &[b"feed"])).collect();
+    let threads: Vec<_> = (0..PUBLISHERS)
+        .map(|p| {
+            let mut raw = srv.raw();
+            std::thread::spawn(move || {
+                for chunk in 0..EACH / 50 {
+                    let mut batch = Vec::new();
+                    for i in chunk * 50..(chunk + 1) * 50 {
+                        batch.extend(cmd(&[b"PUBLISH", b"feed", format!("{p}:{i}").as_bytes()]));
+                    }
+                    raw.send(&batch);
+                    for _ in 0..50 {
+                        assert_eq!(raw.read_reply(), b":3\r\n");
+                    }
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().expect("publisher");
+    }
+    for s in &mut subs {
+        let mut next = [0usize; PUBLISHERS];
+        for _ in 0..PUBLISHERS * EACH {
+            let got = String::from_utf8(s.read_reply()).expect("utf8");
+            let payload = got.rsplit("\r\n").nth(1).expect("payload");
+            let (p, i) = payload.split_once(':').expect("p:i");
+            let (p, i): (usize, usize) = (p.parse().expect("p"), i.parse().expect("i"));
+            assert_eq!(i, next[p], "publisher {p}'s messages out of order");
+            next[p] += 1;
+        }
+        assert_eq!(next, [EACH; PUBLISHERS]);
+    }
+}
+
 #[test]
 fn a_subscriber_that_does_not_read_is_disconnected_at_the_hard_limit() {
     let srv = TestServer::start_with(&["--client-output-buffer-limit", "pubsub 256kb 0 0"]);

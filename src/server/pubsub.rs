@@ -7,10 +7,11 @@
 //! mailbox message per worker. Mailboxes and the local queue are FIFO, so each subscriber sees
 //! one publisher's messages in publish order.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use larder_engine::util::glob::glob_match;
 use larder_resp::Reply;
@@ -47,6 +48,10 @@ pub type Delivery = (u64, Arc<[u8]>);
 
 thread_local! {
     static LOCAL: RefCell<Vec<Delivery>> = const { RefCell::new(Vec::new()) };
+    /// When the oldest message in [`LOCAL`] was queued, and whether one of them may not wait
+    /// (see [`local_due`]).
+    static LOCAL_SINCE: Cell<Option<Instant>> = const { Cell::new(None) };
+    static LOCAL_URGENT: Cell<bool> = const { Cell::new(false) };
     /// The client whose messages [`Capture`] holds back on this thread, and those messages.
     static CAPTURE: RefCell<Option<(u64, Vec<u8>)>> = const { RefCell::new(None) };
 }
@@ -77,7 +82,37 @@ impl Drop for Capture {
 
 /// Takes the messages queued for clients of the calling worker.
 pub fn take_local() -> Vec<Delivery> {
+    LOCAL_SINCE.set(None);
+    LOCAL_URGENT.set(false);
     LOCAL.with(|l| std::mem::take(&mut *l.borrow_mut()))
+}
+
+/// Appends messages to the calling worker's local queue.
+fn queue_local(batch: Vec<Delivery>, urgent: bool) {
+    LOCAL.with(|l| l.borrow_mut().extend(batch));
+    if LOCAL_SINCE.get().is_none() {
+        LOCAL_SINCE.set(Some(Instant::now()));
+    }
+    if urgent {
+        LOCAL_URGENT.set(true);
+    }
+}
+
+/// Messages queued locally past this count are delivered whatever their age.
+const LOCAL_HOLD_MAX: usize = 1024;
+
+/// True when the calling worker's queued messages should go out now rather than wait for a
+/// later round: one of them may not wait (a tracking invalidation), the oldest has waited
+/// `hold`, or there are many. Pub/Sub messages may wait a little so that a busy worker writes
+/// each subscriber the messages of several rounds at once.
+pub fn local_due(hold: Duration) -> bool {
+    LOCAL.with(|l| {
+        let l = l.borrow();
+        !l.is_empty()
+            && (LOCAL_URGENT.get()
+                || l.len() >= LOCAL_HOLD_MAX
+                || LOCAL_SINCE.get().is_none_or(|t| t.elapsed() >= hold))
+    })
 }
 
 /// Moves the messages queued for `client` on the calling worker into `out`, in order (what
@@ -205,12 +240,14 @@ pub fn publish(srv: &Server, kind: Kind, channel: &[u8], payload: &[u8], worker:
         }
     }
     let n = outgoing.len();
-    deliver(srv, outgoing, worker);
+    deliver(srv, outgoing, worker, false);
     n
 }
 
 /// Hands messages to their clients' workers (the calling worker's own through its local queue).
-pub fn deliver(srv: &Server, mut outgoing: Vec<(usize, Delivery)>, worker: Option<usize>) {
+/// `urgent` messages (tracking invalidations) leave the local queue at the end of the round;
+/// others may wait there for a few rounds while the worker is busy (see [`local_due`]).
+pub fn deliver(srv: &Server, mut outgoing: Vec<(usize, Delivery)>, worker: Option<usize>, urgent: bool) {
     CAPTURE.with(|c| {
         if let Some((client, held)) = c.borrow_mut().as_mut() {
             outgoing.retain(|(_, (id, bytes))| {
@@ -232,10 +269,44 @@ pub fn deliver(srv: &Server, mut outgoing: Vec<(usize, Delivery)>, worker: Optio
         let end = outgoing[start..].iter().position(|(x, _)| *x != w).map_or(outgoing.len(), |p| start + p);
         let batch: Vec<Delivery> = outgoing[start..end].iter().map(|(_, d)| d.clone()).collect();
         if Some(w) == worker {
-            LOCAL.with(|l| l.borrow_mut().extend(batch));
+            queue_local(batch, urgent);
         } else {
             srv.send_to_worker(w, Msg::DeliverMany(batch));
         }
         start = end;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message(client: u64) -> Delivery {
+        (client, Arc::from(&b"msg"[..]))
+    }
+
+    #[test]
+    fn held_messages_fall_due_with_age_count_or_urgency() {
+        let hold = Duration::from_millis(50);
+        assert!(!local_due(hold), "nothing queued");
+        queue_local(vec![message(1)], false);
+        assert!(!local_due(hold), "a fresh Pub/Sub message may wait");
+        assert!(local_due(Duration::ZERO), "one older than the hold may not");
+        std::thread::sleep(Duration::from_millis(60));
+        assert!(local_due(hold));
+        assert_eq!(take_local().len(), 1);
+        assert!(!local_due(Duration::ZERO), "taking empties the queue");
+
+        queue_local(vec![message(1)], false);
+        queue_local(vec![message(2)], true);
+        assert!(local_due(hold), "an invalidation goes out at once, with what is before it");
+        assert_eq!(take_local().len(), 2);
+
+        queue_local((0..LOCAL_HOLD_MAX as u64).map(message).collect(), false);
+        assert!(local_due(hold), "a long queue goes out whatever its age");
+        take_local();
+        queue_local(vec![message(1)], false);
+        assert!(!local_due(hold), "taking reset the age and urgency");
+        take_local();
     }
 }

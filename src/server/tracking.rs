@@ -188,7 +188,7 @@ impl Tracking {
             }
             outgoing.push((t.worker, (target, message(resp3, keys.as_deref()))));
         }
-        super::pubsub::deliver(srv, outgoing, worker);
+        super::pubsub::deliver(srv, outgoing, worker, true);
     }
 }
 

@@ -42,9 +42,15 @@ const WAKER: Token = Token(0);
 /// data, and on a busy server the clients pay for those wake-ups (a client multiplexing many
 /// connections then completes fewer requests per CPU second); a napping worker wakes itself.
 const LINGER: Duration = Duration::from_micros(500);
-/// The nap between polls while lingering. 20 µs lets a few more requests gather per poll than
-/// 10 µs did: fewer polls, naps and subscriber writes per request, at the same throughput.
+/// The nap between polls while lingering, after a poll that found many ready connections.
 const NAP: Duration = Duration::from_micros(20);
+/// After a poll that found only a few ready connections the next nap doubles, up to this: the
+/// fewer polls (and naps) per request, the less the worker spends on them.
+const NAP_MAX: Duration = Duration::from_micros(40);
+/// While lingering, Pub/Sub messages for this worker's own subscribers may wait up to this long
+/// (or [`super::pubsub::local_due`]'s count) so that each subscriber gets the messages of
+/// several rounds in one write instead of one write per round.
+const PUBSUB_HOLD: Duration = Duration::from_micros(100);
 /// Lingering ends after this many naps in a row found nothing (the burst is over).
 const MAX_IDLE_NAPS: u32 = 4;
 /// Asks the kernel to end this thread's naps on time (1 µs of timer slack instead of the
@@ -268,25 +274,38 @@ impl Worker<'_> {
         let mut events = Events::with_capacity(1024);
         let mut last_tick = std::time::Instant::now();
         // Until when a worker that just had work naps between polls instead of blocking (see
-        // LINGER), and whether the last poll found nothing.
+        // LINGER), the current nap, and whether the last poll found nothing or only a few
+        // ready connections.
         let mut linger_until: Option<std::time::Instant> = None;
+        let mut nap = NAP;
         let mut idle_poll = false;
+        let mut few_ready = true;
         // Naps in a row that found nothing: past MAX_IDLE_NAPS the burst is over.
         let mut idle_naps = 0u32;
         loop {
             let hz = self.srv.hot.hz.load(Relaxed).max(1);
             let tick = Duration::from_millis(1000 / hz);
             let mut lingering = linger_until.is_some_and(|t| std::time::Instant::now() < t);
-            if lingering && idle_poll && self.pending.is_empty() {
-                if idle_naps >= MAX_IDLE_NAPS {
-                    linger_until = None;
-                    lingering = false;
-                } else {
-                    idle_naps += 1;
-                    std::thread::sleep(NAP);
+            if lingering && self.pending.is_empty() {
+                if !idle_poll && few_ready {
+                    // Requests trickle in: a longer nap lets more of them gather per poll.
+                    nap = (nap * 2).min(NAP_MAX);
+                    std::thread::sleep(nap);
+                } else if idle_poll {
+                    if idle_naps >= MAX_IDLE_NAPS {
+                        linger_until = None;
+                        lingering = false;
+                    } else {
+                        idle_naps += 1;
+                        std::thread::sleep(nap);
+                    }
                 }
             }
             let mut timeout = if self.pending.is_empty() && !lingering { tick } else { Duration::ZERO };
+            if !timeout.is_zero() {
+                // About to block: messages held back for a later round go out first.
+                self.drain_local();
+            }
             if let Some(deadline) = self.next_deadline {
                 let now = larder_engine::clock::now_ms();
                 timeout = timeout.min(Duration::from_millis(deadline.saturating_sub(now)));
@@ -302,10 +321,12 @@ impl Worker<'_> {
                 return;
             }
             idle_poll = events.is_empty();
+            few_ready = events.iter().nth(LINGER_MIN_EVENTS - 1).is_none();
             if !idle_poll {
                 idle_naps = 0;
             }
-            if events.iter().nth(LINGER_MIN_EVENTS - 1).is_some() {
+            if !few_ready {
+                nap = NAP;
                 linger_until = Some(std::time::Instant::now() + LINGER);
             }
             self.core
@@ -346,8 +367,12 @@ impl Worker<'_> {
                     }
                 }
             }
-            // Messages this worker's clients published to its own subscribers.
-            self.drain_local();
+            // Messages this worker's clients published to its own subscribers: while lingering,
+            // they may wait a few rounds (up to HOLD) to be written together.
+            let hold_ok = linger_until.is_some_and(|t| std::time::Instant::now() < t);
+            if !hold_ok || super::pubsub::local_due(PUBSUB_HOLD) {
+                self.drain_local();
+            }
             if self.next_deadline.is_some_and(|d| d <= larder_engine::clock::now_ms()) {
                 self.next_deadline = self.expire_blocked();
             }
