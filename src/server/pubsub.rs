@@ -80,10 +80,15 @@ impl Drop for Capture {
     }
 }
 
-/// Takes the messages queued for clients of the calling worker.
-pub fn take_local() -> Vec<Delivery> {
+/// Forgets the age and urgency of the local queue (it was just emptied).
+fn reset_local_marks() {
     LOCAL_SINCE.set(None);
     LOCAL_URGENT.set(false);
+}
+
+/// Takes the messages queued for clients of the calling worker.
+pub fn take_local() -> Vec<Delivery> {
+    reset_local_marks();
     LOCAL.with(|l| std::mem::take(&mut *l.borrow_mut()))
 }
 
@@ -128,6 +133,9 @@ pub fn take_local_for(client: u64, out: &mut Vec<u8>) {
                 }
                 *id != client
             });
+            if l.is_empty() {
+                reset_local_marks();
+            }
         }
     })
 }
@@ -307,6 +315,14 @@ mod tests {
         take_local();
         queue_local(vec![message(1)], false);
         assert!(!local_due(hold), "taking reset the age and urgency");
+        take_local();
+
+        queue_local(vec![message(5)], true);
+        let mut out = Vec::new();
+        take_local_for(5, &mut out);
+        assert_eq!(out, b"msg");
+        queue_local(vec![message(1)], false);
+        assert!(!local_due(hold), "emptying the queue for one client reset the marks too");
         take_local();
     }
 }

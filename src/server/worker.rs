@@ -368,10 +368,13 @@ impl Worker<'_> {
                 }
             }
             // Messages this worker's clients published to its own subscribers: while lingering,
-            // they may wait a few rounds (up to HOLD) to be written together.
-            let hold_ok = linger_until.is_some_and(|t| std::time::Instant::now() < t);
-            if !hold_ok || super::pubsub::local_due(PUBSUB_HOLD) {
-                self.drain_local();
+            // they may wait a few rounds (up to PUBSUB_HOLD) to be written together. Rounds
+            // that queued nothing read no clock here.
+            if super::pubsub::has_local() {
+                let lingering = linger_until.is_some_and(|t| std::time::Instant::now() < t);
+                if !lingering || super::pubsub::local_due(PUBSUB_HOLD) {
+                    self.drain_local();
+                }
             }
             if self.next_deadline.is_some_and(|d| d <= larder_engine::clock::now_ms()) {
                 self.next_deadline = self.expire_blocked();
