@@ -195,7 +195,7 @@ fn doctor(ctx: &mut Ctx<'_, '_>, _args: Args<'_>) -> CmdResult {
 }
 
 fn purge(ctx: &mut Ctx<'_, '_>, _args: Args<'_>) -> CmdResult {
-    crate::alloc::purge();
+    crate::alloc::purge().map_err(|errno| CmdError::Msg(format!("ERR Error purging dirty pages (errno {errno})")))?;
     ctx.reply().ok();
     Ok(())
 }

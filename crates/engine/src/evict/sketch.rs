@@ -39,6 +39,21 @@ impl Sketch {
         Sketch { bits, counters: (0..ROWS << bits).map(|_| AtomicU8::new(0)).collect(), additions: AtomicU64::new(0) }
     }
 
+    /// A sketch with rows of `1 << bits` counters that starts from `old`'s counts: each new
+    /// counter takes the value of the old counter whose index is its own index's leading bits,
+    /// so every key's estimate is the same as before and no history is lost when widening.
+    fn widened(old: &Sketch, bits: u32) -> Sketch {
+        let bits = bits.clamp(old.bits, MAX_BITS);
+        let shift = bits - old.bits;
+        let counters = (0..ROWS << bits)
+            .map(|i| {
+                let (row, col) = (i >> bits, i & ((1 << bits) - 1));
+                AtomicU8::new(old.counters[(row << old.bits) | (col >> shift)].load(Relaxed))
+            })
+            .collect();
+        Sketch { bits, counters, additions: AtomicU64::new(old.additions.load(Relaxed)) }
+    }
+
     /// Counters per row.
     pub fn width(&self) -> usize {
         1 << self.bits
@@ -107,14 +122,16 @@ pub fn estimate(hash: u64) -> u8 {
 }
 
 /// Makes sure the process-wide sketch is wide enough for `keys` stored keys, replacing it by a
-/// wider (empty) one when the keyspace outgrew it.
+/// wider one (carrying over the counts) when the keyspace outgrew it.
 pub fn ensure_capacity(keys: usize) {
     let want = (keys.max(1) * WIDTH_PER_KEY).next_power_of_two().trailing_zeros().clamp(MIN_BITS, MAX_BITS);
     let enough = SKETCH.read().as_ref().is_some_and(|s| s.bits >= want);
     if !enough {
         let mut w = SKETCH.write();
-        if w.as_ref().is_none_or(|s| s.bits < want) {
-            *w = Some(Sketch::new(want));
+        match w.as_ref() {
+            None => *w = Some(Sketch::new(want)),
+            Some(s) if s.bits < want => *w = Some(Sketch::widened(s, want)),
+            Some(_) => {}
         }
     }
 }
@@ -165,6 +182,25 @@ mod tests {
             s.record(h(1_000_000 + i));
         }
         assert!((s.estimate(h(7)) as u32) < before as u32 * 3 / 4, "{} then {}", before, s.estimate(h(7)));
+    }
+
+    #[test]
+    fn widening_keeps_every_estimate() {
+        let s = Sketch::new(MIN_BITS);
+        for i in 0..5000u64 {
+            for _ in 0..(i % 7) {
+                s.record(h(i));
+            }
+        }
+        let wide = Sketch::widened(&s, MIN_BITS + 3);
+        assert_eq!(wide.width(), s.width() << 3);
+        for i in 0..6000u64 {
+            assert_eq!(wide.estimate(h(i)), s.estimate(h(i)), "key {i}");
+        }
+        // New counts spread over the wider rows: a fresh key no longer shares the counters
+        // of the keys it collided with in the narrow sketch.
+        wide.record(h(1_000_001));
+        assert!(wide.estimate(h(1_000_001)) >= 1);
     }
 
     #[test]
