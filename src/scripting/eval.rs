@@ -182,9 +182,9 @@ pub fn prepare(ctx: &Ctx<'_, '_>, flags: u32, ro: bool, is_eval: bool, name: Str
             return Err(CmdError::Static(crate::server::dispatch::NOREPLICAS));
         }
         if !no_writes && flags & sflag::ALLOW_OOM == 0 && over_maxmemory(ctx.srv) {
-            return Err(CmdError::Static(
-                "OOM allow-oom flag is not set on the script, can not run it when used memory > 'maxmemory'",
-            ));
+            // Redis turns these flags into DENYOOM for the calling command, so the refusal is
+            // the plain OOM error every denyoom command gets.
+            return Err(CmdError::Static("OOM command not allowed when used memory > 'maxmemory'."));
         }
     }
     Ok(RunOpts {

@@ -80,7 +80,7 @@ struct Runner<'a, 'k> {
 /// True when used memory is over a configured maxmemory (Redis's pre-command OOM state).
 pub fn over_maxmemory(srv: &Server) -> bool {
     let max = srv.config.read().maxmemory;
-    max > 0 && larder_engine::memory::used() > max
+    max > 0 && crate::server::evict::used_for_eviction() > max
 }
 
 /// What to run: a compiled EVAL script, or a library function, with the request that called

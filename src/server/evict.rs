@@ -49,9 +49,13 @@ pub fn time_limit(tenacity: u32) -> Option<Duration> {
 }
 
 /// Bytes counted against `maxmemory`, flushing this thread's pending allocation count first.
+/// Messages on their way to another worker's clients (or waiting in this worker's queue) are
+/// left out: Redis's single loop writes such messages to their clients before it reads the
+/// next command, and counting them here would let the invalidations sent for evicted keys
+/// cause further evictions. Once delivered, what a client has not read counts again.
 pub fn used_for_eviction() -> u64 {
     memory::flush_thread();
-    memory::used()
+    memory::used().saturating_sub(super::pubsub::in_transit())
 }
 
 /// True when a limit is set and used memory is over it.
@@ -93,15 +97,14 @@ pub fn perform(srv: &Server, worker: Option<usize>, budget: Option<Duration>) ->
     let (mut evicted, mut freed) = (0u64, 0i64);
     let mut events: Vec<(usize, ShardEvents)> = Vec::new();
     let state = loop {
-        let before = memory::thread_net();
         let outcome = evict::evict_one(&srv.keyspace, |db, ev| events.push((db, std::mem::take(ev))));
-        freed += before - memory::thread_net();
         for (db, mut ev) in events.drain(..) {
             fold(srv, db, &mut ev, worker);
         }
-        if outcome == Outcome::Nothing {
+        let Outcome::Evicted { freed: bytes, .. } = outcome else {
             break State::Fail;
-        }
+        };
+        freed += bytes;
         evicted += 1;
         if freed >= to_free {
             break State::Ok;

@@ -9,7 +9,7 @@
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
-use std::sync::atomic::Ordering::Relaxed;
+use std::sync::atomic::{AtomicI64, Ordering::Relaxed};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -86,6 +86,33 @@ fn reset_local_marks() {
     LOCAL_URGENT.set(false);
 }
 
+/// Bytes of messages handed to a worker (its mailbox or its local queue) and not yet appended
+/// to their clients' output.
+static IN_TRANSIT: AtomicI64 = AtomicI64::new(0);
+
+/// Bytes of messages on their way to clients' output (see [`IN_TRANSIT`]).
+pub fn in_transit() -> u64 {
+    IN_TRANSIT.load(Relaxed).max(0) as u64
+}
+
+/// The bytes a batch holds: a message sent to several clients in a row is one allocation.
+pub fn batch_bytes(batch: &[Delivery]) -> i64 {
+    let mut last: *const u8 = std::ptr::null();
+    let mut n = 0;
+    for (_, m) in batch {
+        if m.as_ptr() != last {
+            n += m.len() as i64;
+            last = m.as_ptr();
+        }
+    }
+    n
+}
+
+/// Marks `bytes` of messages (from [`batch_bytes`]) as delivered.
+pub fn arrived(bytes: i64) {
+    IN_TRANSIT.fetch_sub(bytes, Relaxed);
+}
+
 /// Takes the messages queued for clients of the calling worker.
 pub fn take_local() -> Vec<Delivery> {
     reset_local_marks();
@@ -94,6 +121,7 @@ pub fn take_local() -> Vec<Delivery> {
 
 /// Appends messages to the calling worker's local queue.
 fn queue_local(batch: Vec<Delivery>, urgent: bool) {
+    IN_TRANSIT.fetch_add(batch_bytes(&batch), Relaxed);
     LOCAL.with(|l| l.borrow_mut().extend(batch));
     if LOCAL_SINCE.get().is_none() {
         LOCAL_SINCE.set(Some(Instant::now()));
@@ -127,12 +155,14 @@ pub fn take_local_for(client: u64, out: &mut Vec<u8>) {
     LOCAL.with(|l| {
         let mut l = l.borrow_mut();
         if l.iter().any(|(id, _)| *id == client) {
+            let before = batch_bytes(&l);
             l.retain(|(id, bytes)| {
                 if *id == client {
                     out.extend_from_slice(bytes);
                 }
                 *id != client
             });
+            arrived(before - batch_bytes(&l));
             if l.is_empty() {
                 reset_local_marks();
             }
@@ -279,6 +309,7 @@ pub fn deliver(srv: &Server, mut outgoing: Vec<(usize, Delivery)>, worker: Optio
         if Some(w) == worker {
             queue_local(batch, urgent);
         } else {
+            IN_TRANSIT.fetch_add(batch_bytes(&batch), Relaxed);
             srv.send_to_worker(w, Msg::DeliverMany(batch));
         }
         start = end;

@@ -535,7 +535,7 @@ impl Worker<'_> {
             match m {
                 Msg::NewConn(stream, shared) => self.core.borrow_mut().add_conn(self.srv, stream, shared),
                 Msg::Deliver(id, bytes) => self.deliver(vec![(id, bytes.into())]),
-                Msg::DeliverMany(batch) => self.deliver(batch),
+                Msg::DeliverMany(batch) => self.deliver_counted(batch),
                 Msg::CheckKills => self.check_kills(),
                 Msg::Unblocked(id, reply) => {
                     if let Some(slot) = self.find(id) {
@@ -587,11 +587,20 @@ impl Worker<'_> {
         }
     }
 
+    /// Delivers a batch counted in transit by [`super::pubsub`], then publishes this thread's
+    /// allocation count so the memory the delivery gave back shows at once.
+    fn deliver_counted(&mut self, batch: Vec<super::pubsub::Delivery>) {
+        let bytes = super::pubsub::batch_bytes(&batch);
+        self.deliver(batch);
+        super::pubsub::arrived(bytes);
+        larder_engine::memory::flush_thread();
+    }
+
     /// Delivers messages published by this worker's own clients.
     fn drain_local(&mut self) {
         if super::pubsub::has_local() {
             let batch = super::pubsub::take_local();
-            self.deliver(batch);
+            self.deliver_counted(batch);
         }
     }
 

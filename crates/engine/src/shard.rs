@@ -40,6 +40,16 @@ impl ShardEvents {
             && self.new_keys.is_empty()
             && self.evicted_keys.is_empty()
     }
+
+    /// Bytes allocated for the recorded key names (the names and the lists' buffers).
+    pub fn heap_bytes(&self) -> usize {
+        let alloc = |n: usize| if n == 0 { 0 } else { crate::util::size_class(n) };
+        let lists = [&self.expired_keys, &self.new_keys, &self.modified_keys, &self.evicted_keys];
+        lists
+            .iter()
+            .map(|l| l.iter().map(|k| alloc(k.len())).sum::<usize>() + alloc(l.capacity() * size_of::<Box<[u8]>>()))
+            .sum()
+    }
 }
 
 /// A slice of a database's keyspace: the keys whose hash slot maps to it.

@@ -67,6 +67,10 @@ pub enum Outcome {
     Evicted {
         /// The key's database.
         db: usize,
+        /// Bytes the removal gave back: what this thread freed, not counting the key names
+        /// recorded for notifications and tracking (memory the keyspace never held), nor a
+        /// value handed to the lazy-free thread.
+        freed: i64,
     },
     /// Nothing the policy may evict exists.
     Nothing,
@@ -179,9 +183,9 @@ pub fn evict_one(ks: &Keyspace, mut on_events: impl FnMut(usize, &mut ShardEvent
             while let Some(c) = pool.items.pop() {
                 let k = KeyRef { key: &c.key, hash: c.hash, shard: crate::keyspace::shard_of(&c.key) };
                 let mut s = ks.db(c.db).lock(k.shard);
-                if remove(&mut s, &k, policy.volatile_only()) {
+                if let Some(freed) = remove(&mut s, &k, policy.volatile_only()) {
                     on_events(c.db, &mut s.events);
-                    return Outcome::Evicted { db: c.db };
+                    return Outcome::Evicted { db: c.db, freed };
                 }
             }
             pool.until_recheck = 0;
@@ -194,16 +198,19 @@ pub fn evict_one(ks: &Keyspace, mut on_events: impl FnMut(usize, &mut ShardEvent
     })
 }
 
-/// Removes `k` if it exists (with a TTL when `volatile`), freeing it as configured.
-fn remove(s: &mut Shard, k: &KeyRef<'_>, volatile: bool) -> bool {
+/// Removes `k` if it exists (with a TTL when `volatile`), freeing it as configured, and tells
+/// how many bytes that gave back (None when there was nothing to remove).
+fn remove(s: &mut Shard, k: &KeyRef<'_>, volatile: bool) -> Option<i64> {
     let live = s.table().get(k.hash, k.key).is_some_and(|e| !volatile || e.expire_ms().is_some());
     if !live {
-        return false;
+        return None;
     }
+    let recorded = s.events.heap_bytes() as i64;
+    let before = crate::memory::thread_net();
     if let Some(e) = s.evict(k) {
         crate::lazyfree::release(e, crate::lazyfree::Reason::Eviction);
     }
-    true
+    Some(before - crate::memory::thread_net() + (s.events.heap_bytes() as i64 - recorded))
 }
 
 fn evict_random(
@@ -227,9 +234,9 @@ fn evict_random(
             s.table().sample_run(1, volatile, |hash, e| pick = Some((hash, e.key().to_vec())));
             if let Some((hash, key)) = pick {
                 let k = KeyRef { key: &key, hash, shard };
-                if remove(&mut s, &k, volatile) {
+                if let Some(freed) = remove(&mut s, &k, volatile) {
                     on_events(db, &mut s.events);
-                    return Outcome::Evicted { db };
+                    return Outcome::Evicted { db, freed };
                 }
             }
         }
