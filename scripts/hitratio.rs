@@ -18,7 +18,12 @@
 // ideal: the hit ratio of an oracle that always holds the K most popular keys (K = the keys
 // the server holds at the end), less one compulsory miss per held key: the ceiling for any
 // policy at that memory efficiency under this independent-request workload.
+// lfu_exact: the hit ratio of an exact LFU cache of K keys replaying the same request stream
+// (every key's request count remembered forever, stored or not; a key is stored when its
+// count beats the least counted stored key's): what a policy that learns popularity from
+// the requests, with unlimited memory for its statistics, reaches at that key count.
 
+use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::time::Instant;
@@ -245,12 +250,51 @@ fn run(o: &Opts) -> std::io::Result<()> {
         _ => 0,
     };
     let ideal = zipf.top_mass(held) - held as f64 / done.max(1) as f64;
+    let lfu_exact = exact_lfu(&zipf, o, done, held);
     println!(
-        "requests={done} hits={hits} misses={misses} hit_ratio={:.4} sets={sets} set_errors={set_errors} max_used_memory={max_used} keys_held={held} ideal={ideal:.4} secs={secs:.1} first_error={}",
+        "requests={done} hits={hits} misses={misses} hit_ratio={:.4} sets={sets} set_errors={set_errors} max_used_memory={max_used} keys_held={held} ideal={ideal:.4} lfu_exact={lfu_exact:.4} secs={secs:.1} first_error={}",
         hits as f64 / done.max(1) as f64,
         if first_error.is_empty() { "-".to_string() } else { first_error.replace(' ', "_") }
     );
     Ok(())
+}
+
+/// Replays the run's request stream (same seed) through an exact LFU cache of `capacity`
+/// keys and returns its hit ratio (see `lfu_exact` above). Ties keep the stored key.
+fn exact_lfu(zipf: &Zipf, o: &Opts, requests: u64, capacity: usize) -> f64 {
+    if capacity == 0 || requests == 0 {
+        return 0.0;
+    }
+    let mut rng = Rng(o.seed.max(1));
+    let mut count = vec![0u32; o.keys];
+    let mut stored = vec![false; o.keys];
+    // (count, last request, rank) of every stored key: the first is the one to give up.
+    let mut by_count: BTreeSet<(u32, u64, u32)> = BTreeSet::new();
+    let mut last = vec![0u64; o.keys];
+    let mut hits = 0u64;
+    for t in 0..requests {
+        let k = zipf.sample(&mut rng);
+        if stored[k] {
+            hits += 1;
+            by_count.remove(&(count[k], last[k], k as u32));
+        }
+        count[k] += 1;
+        last[k] = t;
+        if stored[k] {
+            by_count.insert((count[k], t, k as u32));
+        } else if by_count.len() < capacity {
+            stored[k] = true;
+            by_count.insert((count[k], t, k as u32));
+        } else if let Some(&(c, l, v)) = by_count.first() {
+            if count[k] > c {
+                by_count.remove(&(c, l, v));
+                stored[v as usize] = false;
+                stored[k] = true;
+                by_count.insert((count[k], t, k as u32));
+            }
+        }
+    }
+    hits as f64 / requests as f64
 }
 
 fn main() {

@@ -67,14 +67,14 @@ run_one() {   # SERVER POLICY SKEW
         -s "$skew" -d "$VALUE" -P "$PIPELINE" --seed "$SEED") || die "$s $policy: hitratio failed: $out"
     stop_server "$s"
     log "$s $policy skew $skew: $out"
-    local field ratio maxused held ideal errors
+    local field ratio maxused held ideal exact errors
     field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<" $out"; }
     ratio=$(field hit_ratio); maxused=$(field max_used_memory); held=$(field keys_held)
-    ideal=$(field ideal); errors=$(field set_errors)
+    ideal=$(field ideal); exact=$(field lfu_exact); errors=$(field set_errors)
     RATIO[$s/$policy/$skew]=$ratio
-    ROWS+=("$(printf '| %s | %s | %s | %.2f%% | %.2f%% | %s | %.2f%% | %s |' "$skew" "$s" "$policy" \
+    ROWS+=("$(printf '| %s | %s | %s | %.2f%% | %.2f%% | %s | %.2f%% | %.2f%% | %s |' "$skew" "$s" "$policy" \
         "$(awk "BEGIN{print $ratio*100}")" "$(awk "BEGIN{print $maxused*100/$MAXMEMORY}")" "$held" \
-        "$(awk "BEGIN{print $ideal*100}")" "$errors")")
+        "$(awk "BEGIN{print $exact*100}")" "$(awk "BEGIN{print $ideal*100}")" "$errors")")
 }
 
 for skew in $SKEWS; do
@@ -85,8 +85,8 @@ done
 REDIS_VERSION=$([ -n "$REDIS_SERVER" ] && "$REDIS_SERVER" --version | sed -n 's/.*v=\([^ ]*\).*/\1/p' || echo none)
 echo "Hit ratio, Larder vs Redis $REDIS_VERSION, $(date -u +%Y-%m-%d): $REQUESTS requests over $KEYS keys of $VALUE bytes, Zipf, maxmemory $MAXMEMORY, seed $SEED"
 echo
-echo "| skew | server | policy | hit ratio | peak used_memory / maxmemory | keys held | oracle top-K | SET errors |"
-echo "|---|---|---|---|---|---|---|---|"
+echo "| skew | server | policy | hit ratio | peak used_memory / maxmemory | keys held | exact LFU, K keys | oracle top-K | SET errors |"
+echo "|---|---|---|---|---|---|---|---|---|"
 printf '%s\n' "${ROWS[@]}"
 echo
 pt() { awk "BEGIN{printf \"%+.2f\", ($1 - $2) * 100}"; }

@@ -587,13 +587,11 @@ impl Worker<'_> {
         }
     }
 
-    /// Delivers a batch counted in transit by [`super::pubsub`], then publishes this thread's
-    /// allocation count so the memory the delivery gave back shows at once.
+    /// Delivers a batch counted in transit by [`super::pubsub`].
     fn deliver_counted(&mut self, batch: Vec<super::pubsub::Delivery>) {
         let bytes = super::pubsub::batch_bytes(&batch);
         self.deliver(batch);
         super::pubsub::arrived(bytes);
-        larder_engine::memory::flush_thread();
     }
 
     /// Delivers messages published by this worker's own clients.
