@@ -424,3 +424,61 @@ fn a_script_writing_under_noeviction_at_the_limit_gets_oom() {
     assert_eq!(q(&mut raw, &["EVAL", "#!lua flags=no-writes\nreturn redis.call('exists','k1')", "0"]), ":1\r\n");
     assert_eq!(q(&mut raw, &["EXISTS", "x"]), ":0\r\n");
 }
+
+#[test]
+fn keyspace_channels_report_evictions() {
+    let srv = TestServer::start_with(&["--maxmemory-policy", "volatile-lru", "--notify-keyspace-events", "Ke"]);
+    let mut c = srv.client();
+    let mut p = redis::pipe();
+    for i in 0..20 {
+        p.cmd("SET").arg(format!("keep{i}")).arg(vec![b'v'; 10_000]).ignore();
+    }
+    p.cmd("SET").arg("victim").arg(vec![b'v'; 10_000]).arg("EX").arg(1000).ignore();
+    let _: () = p.query(&mut c).expect("fill");
+    let mut sub = srv.client();
+    let mut ps = sub.as_pubsub();
+    ps.psubscribe("__keyspace@0__:*").expect("psubscribe");
+    ps.set_read_timeout(Some(Duration::from_secs(5))).expect("timeout");
+    let limit = used(&mut c) - 5_000;
+    cfg(&mut c, "maxmemory", &limit.to_string());
+    wait_until("the victim is evicted", || info_int(&mut c, "evicted_keys") == 1);
+    let msg = ps.get_message().expect("keyspace event");
+    assert_eq!(msg.get_channel_name(), "__keyspace@0__:victim");
+    assert_eq!(msg.get_payload::<String>().expect("payload"), "evicted");
+}
+
+#[test]
+fn every_worker_evicts_under_a_write_storm() {
+    // hz 1: the cron rarely runs, so the workers serving the writers must do the evicting.
+    let srv = TestServer::start_with(&["--maxmemory-policy", "allkeys-lru", "--io-threads", "4", "--hz", "1"]);
+    let mut c = srv.client();
+    let limit = used(&mut c) + 8_000_000;
+    cfg(&mut c, "maxmemory", &limit.to_string());
+    let writers: Vec<_> = (0..8)
+        .map(|w| {
+            let mut wc = srv.client();
+            std::thread::spawn(move || {
+                for round in 0..20 {
+                    let mut p = redis::pipe();
+                    for i in 0..50 {
+                        p.cmd("SET").arg(format!("w{w}:{round}:{i}")).arg(vec![b'v'; 5_000]).ignore();
+                    }
+                    let _: () = p.query(&mut wc).expect("write");
+                }
+            })
+        })
+        .collect();
+    let mut peak = 0;
+    while writers.iter().any(|w| !w.is_finished()) {
+        peak = peak.max(used(&mut c));
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    for w in writers {
+        w.join().expect("writer");
+    }
+    peak = peak.max(used(&mut c));
+    // 8 writers wrote 40 MB into 8 MB. Stated slack: one value per writer past the limit,
+    // plus each thread's unpublished allocation count and the connections' buffers.
+    assert!(peak <= limit + 1_500_000, "used_memory peaked at {peak}, limit {limit}");
+    assert!(info_int(&mut c, "evicted_keys") > 5_000, "{} evicted", info_int(&mut c, "evicted_keys"));
+}

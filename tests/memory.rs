@@ -117,3 +117,70 @@ fn purge_returns_freed_pages_to_the_system() {
     let rss2 = common::info_int(&mut c, "used_memory_rss");
     assert!(rss1 - rss2 > (rss1 - rss0) / 2, "RSS {rss0} -> {rss1} after loading, {rss2} after FLUSHALL and PURGE");
 }
+
+#[test]
+fn info_memory_fields_agree_with_each_other() {
+    let srv = TestServer::start();
+    let mut c = srv.client();
+    let mut p = redis::pipe();
+    for i in 0..5_000 {
+        p.cmd("SET").arg(format!("key:{i}")).arg(vec![b'v'; 500]).ignore();
+    }
+    let _: () = p.query(&mut c).expect("load");
+    let f = |c: &mut redis::Connection, name: &str| {
+        let v = common::info_int(c, name);
+        assert!(v >= 0, "INFO lacks {name}");
+        v
+    };
+    let used = f(&mut c, "used_memory");
+    assert!(used > 2_500_000, "used_memory {used}");
+    let dataset = f(&mut c, "used_memory_dataset");
+    assert!(dataset > 2_500_000 && dataset <= used, "dataset {dataset}, used {used}");
+    assert!(f(&mut c, "used_memory_peak") >= used);
+    assert!(f(&mut c, "used_memory_startup") < used);
+    let allocated = f(&mut c, "allocator_allocated");
+    let active = f(&mut c, "allocator_active");
+    let resident = f(&mut c, "allocator_resident");
+    assert!(allocated >= used / 2 && active >= allocated && resident >= active, "{allocated} {active} {resident}");
+    let info: String = redis::cmd("INFO").arg("memory").query(&mut c).expect("info");
+    let ratio: f64 = info
+        .lines()
+        .find_map(|l| l.strip_prefix("mem_fragmentation_ratio:"))
+        .and_then(|v| v.trim().parse().ok())
+        .expect("mem_fragmentation_ratio");
+    assert!(ratio > 0.5 && ratio < 10.0, "mem_fragmentation_ratio {ratio}");
+    assert!(info.contains("mem_allocator:jemalloc"), "{info}");
+}
+
+#[test]
+fn doctor_reports_what_it_finds() {
+    let srv = TestServer::start();
+    let mut c = srv.client();
+    let doctor = |c: &mut redis::Connection| -> String { redis::cmd("MEMORY").arg("DOCTOR").query(c).expect("doctor") };
+    assert!(doctor(&mut c).contains("small"), "{}", doctor(&mut c));
+    let load = |c: &mut redis::Connection, prefix: &str, n: usize| {
+        for batch in 0..n / 1000 {
+            let mut p = redis::pipe();
+            for i in 0..1000 {
+                p.cmd("SET").arg(format!("{prefix}:{batch}:{i}")).arg(vec![b'v'; 1000]).ignore();
+            }
+            let _: () = p.query(c).expect("load");
+        }
+    };
+    load(&mut c, "a", 6_000);
+    load(&mut c, "b", 12_000);
+    // Near the limit.
+    let used = common::info_int(&mut c, "used_memory");
+    let _: () = redis::cmd("CONFIG").arg("SET").arg("maxmemory").arg(used + used / 20).query(&mut c).expect("set");
+    let text = doctor(&mut c);
+    assert!(text.contains("above 90% of maxmemory"), "{text}");
+    let _: () = redis::cmd("CONFIG").arg("SET").arg("maxmemory").arg(0).query(&mut c).expect("set");
+    // Well below the peak after deleting two thirds.
+    let keys: Vec<String> = redis::cmd("KEYS").arg("b:*").query(&mut c).expect("keys");
+    for chunk in keys.chunks(1000) {
+        let _: i64 = redis::cmd("DEL").arg(chunk).query(&mut c).expect("del");
+    }
+    let text = doctor(&mut c);
+    assert!(text.contains("Peak memory"), "{text}");
+    assert!(!text.contains("maxmemory"), "{text}");
+}
