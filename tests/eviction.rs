@@ -238,15 +238,7 @@ fn memory_stays_under_the_limit_during_a_write_storm() {
             })
         })
         .collect();
-    let mut peak = 0;
-    while writers.iter().any(|w| !w.is_finished()) {
-        peak = peak.max(used(&mut c));
-        std::thread::sleep(Duration::from_millis(2));
-    }
-    for w in writers {
-        w.join().expect("writer");
-    }
-    peak = peak.max(used(&mut c));
+    let peak = common::peak_used_memory_until_done(&mut c, writers);
     // Stated slack: each writer may be one value past the limit, plus the allocation
     // counters' per-thread batching and the connections' buffers.
     let slack = 1_000_000;

@@ -468,15 +468,7 @@ fn every_worker_evicts_under_a_write_storm() {
             })
         })
         .collect();
-    let mut peak = 0;
-    while writers.iter().any(|w| !w.is_finished()) {
-        peak = peak.max(used(&mut c));
-        std::thread::sleep(Duration::from_millis(2));
-    }
-    for w in writers {
-        w.join().expect("writer");
-    }
-    peak = peak.max(used(&mut c));
+    let peak = common::peak_used_memory_until_done(&mut c, writers);
     // 8 writers wrote 40 MB into 8 MB. Stated slack: one value per writer past the limit,
     // plus each thread's unpublished allocation count and the connections' buffers.
     assert!(peak <= limit + 1_500_000, "used_memory peaked at {peak}, limit {limit}");

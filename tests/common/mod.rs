@@ -410,6 +410,19 @@ pub fn info_int(c: &mut redis::Connection, field: &str) -> i64 {
     info.lines().find_map(|l| l.strip_prefix(&format!("{field}:"))).and_then(|v| v.trim().parse().ok()).unwrap_or(-1)
 }
 
+/// The largest `used_memory` seen, sampling every 2 ms, while the `writers` run (then joined).
+pub fn peak_used_memory_until_done(c: &mut redis::Connection, writers: Vec<std::thread::JoinHandle<()>>) -> i64 {
+    let mut peak = 0;
+    while writers.iter().any(|w| !w.is_finished()) {
+        peak = peak.max(info_int(c, "used_memory"));
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    for w in writers {
+        w.join().expect("writer");
+    }
+    peak.max(info_int(c, "used_memory"))
+}
+
 /// A fresh scratch directory for a test that restarts servers over the same files.
 pub fn scratch_dir(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("larder-scratch-{}-{name}", std::process::id()));
